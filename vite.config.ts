@@ -1,0 +1,51 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+
+export const THEME_COLOUR = '#1f2a44';
+
+export default defineConfig({
+  plugins: [
+    svelte(),
+    VitePWA({
+      // The user decides when a new version takes over (see src/lib/pwa/pwa-manager.svelte.ts).
+      registerType: 'prompt',
+      injectRegister: false,
+      includeAssets: ['favicon.svg', 'icons/apple-touch-icon-180.png'],
+      manifest: {
+        id: '/',
+        name: 'FashionML — fashion picked for you, on your device',
+        short_name: 'FashionML',
+        description: 'Personal fashion recommendations computed on your device: private, and offline once synced.',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        orientation: 'any',
+        theme_color: THEME_COLOUR,
+        background_color: '#ffffff',
+        categories: ['shopping', 'lifestyle'],
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        // The app shell, the worker and the TF.js wasm binaries, all from our own origin.
+        globPatterns: ['**/*.{js,css,html,svg,png,wasm,webmanifest}'],
+        // TF.js chunks and the wasm binaries are a few MB each.
+        maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+        navigateFallback: 'index.html',
+        navigateFallbackDenylist: [/^\/v1\//, /^\/metrics/, /^\/healthz/],
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
+  worker: { format: 'es' },
+  build: {
+    target: 'es2022',
+    manifest: true,
+    sourcemap: true,
+    chunkSizeWarningLimit: 4096,
+  },
+});
