@@ -51,8 +51,16 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+export interface LaunchOptions {
+  /** Flags added to {@link CHROMIUM_ARGS}. */
+  extraArgs?: string[];
+  /** Flags of {@link CHROMIUM_ARGS} to leave out (e.g. to emulate a device without WebGPU). */
+  withoutArgs?: string[];
+}
+
 /** Launches Chromium with a fresh, throw-away profile. */
-export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
+  const args = [...CHROMIUM_ARGS.filter((arg) => !options.withoutArgs?.includes(arg)), ...(options.extraArgs ?? [])];
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with "apt-get install -y chromium libvulkan1".`);
   }
@@ -60,7 +68,7 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [...CHROMIUM_ARGS, ...extraArgs],
+    args,
     viewport: { width: 1280, height: 800 },
   });
   const errors: string[] = [];

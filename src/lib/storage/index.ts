@@ -1,0 +1,23 @@
+/** On-device storage: open a `FashionStore` and pass it to whatever needs persistence. */
+export { openFashionStore } from './store';
+export type { CloseReason, FashionStore, KeyQuery, OpenFashionStoreOptions } from './store';
+export { SCHEMA_VERSION } from './migrations';
+export { DB_NAME, STORE_NAMES, embeddingsOf } from './schema';
+export type {
+  BlobRecord,
+  EmbeddingRecord,
+  ExperimentRecord,
+  FashionDB,
+  IndexKeyOf,
+  IndexOf,
+  InteractionRecord,
+  InteractionType,
+  ItemRecord,
+  KeyOf,
+  MetaRecord,
+  MetricSample,
+  RecordOf,
+  StoreName,
+} from './schema';
+export { StorageQuotaError, estimateStorage, isQuotaExceededError, requestPersistence } from './quota';
+export type { PersistenceResult, StorageEstimateResult, StorageQuotaDetails } from './quota';

@@ -1,0 +1,146 @@
+import type { DBSchema, IndexKey, IndexNames, StoreKey, StoreNames, StoreValue } from 'idb';
+
+/** Name of the on-device database. Tests pass their own name or a fresh `IDBFactory`. */
+export const DB_NAME = 'fashionml';
+
+/**
+ * A setting or piece of sync state. Stored under its own `key` (keyPath) rather than as an
+ * out-of-line key so every store is written the same way and several settings can be saved
+ * atomically with `putMany`.
+ */
+export interface MetaRecord {
+  key: string;
+  /** Any structured-cloneable value; JSON-shaped by convention. */
+  value: unknown;
+  /** Epoch ms of the last write, when the writer records it. */
+  updatedAt?: number;
+}
+
+/** One catalog item as synced from the server. */
+export interface ItemRecord {
+  id: string;
+  title: string;
+  gender: string;
+  /** Top-level category (e.g. `Apparel`, `Footwear`); indexed as `byCategory`. */
+  masterCategory: string;
+  subCategory: string;
+  /** Fine-grained type (e.g. `Tshirts`); indexed as `byArticleType` from schema v2. */
+  articleType: string;
+  colour: string;
+  season?: string;
+  year?: number;
+  usage?: string;
+  price?: number;
+  imageUrl?: string;
+  attributes?: Record<string, string>;
+  /** Catalog version that last wrote this item, so a sync can find stale rows. */
+  catalogVersion: number;
+}
+
+/**
+ * One item's vector for one model version, keyed by `[modelVersion, itemId]`.
+ *
+ * One row per item (rather than one matrix per model version) because catalog syncs add and remove
+ * single items, a write stays small enough that a quota failure never costs the whole matrix, and a
+ * model version's vectors are still one request away: `getAll('embeddings', embeddingsOf(v))`
+ * returns them in item-id order, ready to be copied into one tensor.
+ */
+export interface EmbeddingRecord {
+  modelVersion: string;
+  itemId: string;
+  /** Stored compact: the store copies views of larger buffers so only this vector is written. */
+  vector: Float32Array;
+}
+
+/** A content-addressed binary blob (model weights, snapshots), keyed by its SHA-256 hex digest. */
+export interface BlobRecord {
+  sha256: string;
+  bytes: ArrayBuffer;
+  /** Byte length of `bytes`. */
+  size: number;
+  contentType: string;
+  /** Epoch ms. */
+  storedAt: number;
+}
+
+export type InteractionType = 'view' | 'click' | 'like' | 'add_to_cart' | 'purchase';
+
+/** A shopper event. `id` is assigned by the store (autoIncrement) when absent. */
+export interface InteractionRecord {
+  id?: number;
+  itemId: string;
+  type: InteractionType;
+  /** Epoch ms; indexed as `byTime`. */
+  at: number;
+  /** Optional training weight; readers fall back to a per-type default. */
+  weight?: number;
+}
+
+/** This device's assignment to an experiment. */
+export interface ExperimentRecord {
+  id: string;
+  variant: string;
+  /** Epoch ms. */
+  assignedAt: number;
+  endsAt?: number;
+  params?: Record<string, unknown>;
+}
+
+/** One on-device monitoring sample. `id` is assigned by the store (autoIncrement) when absent. */
+export interface MetricSample {
+  id?: number;
+  name: string;
+  value: number;
+  /** Epoch ms. */
+  at: number;
+  tags?: Record<string, string>;
+}
+
+/**
+ * The latest schema (see `migrations.ts` for how each version is built). Indexes added after v1
+ * are listed here too; on a database opened at an older version they do not exist yet.
+ */
+export interface FashionDB extends DBSchema {
+  meta: { key: string; value: MetaRecord };
+  items: {
+    key: string;
+    value: ItemRecord;
+    indexes: { byCategory: string; byArticleType: string };
+  };
+  embeddings: { key: [modelVersion: string, itemId: string]; value: EmbeddingRecord };
+  blobs: { key: string; value: BlobRecord };
+  interactions: {
+    key: number;
+    value: InteractionRecord;
+    indexes: { byTime: number; byItem: string; byType: InteractionType };
+  };
+  experiments: { key: string; value: ExperimentRecord };
+  metrics: { key: number; value: MetricSample };
+}
+
+export type StoreName = StoreNames<FashionDB>;
+/** The record type held by store `S`. */
+export type RecordOf<S extends StoreName> = StoreValue<FashionDB, S>;
+/** The primary key type of store `S`. */
+export type KeyOf<S extends StoreName> = StoreKey<FashionDB, S>;
+export type IndexOf<S extends StoreName> = IndexNames<FashionDB, S>;
+export type IndexKeyOf<S extends StoreName, I extends IndexOf<S>> = IndexKey<FashionDB, S, I>;
+
+/** Every store, in creation order. */
+export const STORE_NAMES: readonly StoreName[] = [
+  'meta',
+  'items',
+  'embeddings',
+  'blobs',
+  'interactions',
+  'experiments',
+  'metrics',
+];
+
+/**
+ * Key range covering every embedding of one model version. Array keys sort after strings, so
+ * `[v, []]` is above `[v, anyItemId]` and below `[nextVersion]`.
+ */
+export function embeddingsOf(modelVersion: string): IDBKeyRange {
+  return IDBKeyRange.bound([modelVersion], [modelVersion, []]);
+}
