@@ -9,6 +9,8 @@ import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildAppServer } from '../server/http/app';
+// Declares window.fashionml, the handle tests drive the app through.
+import type {} from '../src/lib/debug-handle';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 

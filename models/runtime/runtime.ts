@@ -82,7 +82,7 @@ export class TfRuntime {
       backends: BACKENDS.map((name) => {
         const probe = this.probes.get(name) ?? { backend: name, supported: false, reason: 'not probed' };
         if (name === active) return { ...probe, reason: undefined };
-        return { ...probe, reason: this.skipped.get(name) ?? probe.reason ?? this.notTriedReason(name) };
+        return { ...probe, reason: this.skipped.get(name) ?? probe.reason ?? this.notTriedReason() };
       }),
       fallbacks: [...this.fallbacks],
       tfjsVersion: this.tf.version_core,
@@ -229,7 +229,7 @@ export class TfRuntime {
     throw new Error(`${reason}; no other backend could be initialised`);
   }
 
-  private notTriedReason(name: BackendName): string {
+  private notTriedReason(): string {
     if (this.request !== 'auto') return `not requested (the ${this.request} backend was asked for)`;
     return `not tried: ${this.requireActive()} ranks higher and is running`;
   }

@@ -1,4 +1,5 @@
 import { runtime } from './runtime/runtime-manager.svelte';
+import { storage } from './storage/storage-manager.svelte';
 
 /**
  * A handle on `window.fashionml` for the browser console and end-to-end tests: the same objects the
@@ -6,6 +7,7 @@ import { runtime } from './runtime/runtime-manager.svelte';
  */
 export interface DebugHandle {
   runtime: typeof runtime;
+  storage: typeof storage;
 }
 
 declare global {
@@ -15,5 +17,5 @@ declare global {
 }
 
 export function installDebugHandle(): void {
-  window.fashionml = { runtime };
+  window.fashionml = { runtime, storage };
 }

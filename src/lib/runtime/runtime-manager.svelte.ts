@@ -1,6 +1,7 @@
 import { parseBackendRequest } from '../../../models/runtime/backends';
 import type { BackendRequest } from '../../../models/runtime/backends';
 import type { CapabilityReport } from '../../../models/runtime/capabilities';
+import { storage } from '../storage/storage-manager.svelte';
 import { InferenceClient } from './inference-client';
 
 export type RuntimeStatus = 'idle' | 'starting' | 'ready' | 'error';
@@ -9,6 +10,17 @@ export type RuntimeStatus = 'idle' | 'starting' | 'ready' | 'error';
 export function backendFromUrl(url: URL): BackendRequest | undefined {
   const value = url.searchParams.get('backend');
   return value === null ? undefined : parseBackendRequest(value, 'URL parameter "backend"');
+}
+
+/** The backend saved in Settings; a corrupt value is reported rather than ignored. */
+async function savedBackend(): Promise<BackendRequest> {
+  const saved = await storage.getSetting<string>('backend', 'auto');
+  return parseBackendRequest(saved, 'saved setting "backend"');
+}
+
+/** Saves the backend to use on the next start. */
+export function saveBackendSetting(request: BackendRequest): Promise<void> {
+  return storage.saveSetting('backend', request);
 }
 
 /**
@@ -23,10 +35,13 @@ class RuntimeManager {
 
   private client: InferenceClient | undefined;
 
-  /** Starts the worker on `request` (default: the URL parameter, else `auto`). */
+  /**
+   * Starts the worker on `request`; without one, on the `?backend=` URL parameter, else the saved
+   * setting, else `auto`.
+   */
   async start(request?: BackendRequest): Promise<void> {
     try {
-      this.request = request ?? backendFromUrl(new URL(location.href)) ?? 'auto';
+      this.request = request ?? backendFromUrl(new URL(location.href)) ?? (await savedBackend());
     } catch (error) {
       this.fail(error);
       return;

@@ -4,6 +4,9 @@ import { openDB } from 'idb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyMigrations, MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import type { Migration } from './migrations';
+import type * as MigrationsModuleNs from './migrations';
+
+type MigrationsModule = typeof MigrationsModuleNs;
 import { DB_NAME } from './schema';
 import type { FashionDB, InteractionRecord, ItemRecord } from './schema';
 import { openFashionStore } from './store';
@@ -202,7 +205,7 @@ describe('opening errors', () => {
 
     vi.resetModules();
     vi.doMock('./migrations', async (importOriginal) => {
-      const actual = await importOriginal<typeof import('./migrations')>();
+      const actual = await importOriginal<MigrationsModule>();
       const [base] = actual.MIGRATIONS;
       const broken: Migration = (_db, tx) => {
         tx.objectStore('items').createIndex('byArticleType', 'articleType');

@@ -285,7 +285,8 @@ export async function openFashionStore(options: OpenFashionStoreOptions = {}): P
   }
 
   let migrationError: unknown;
-  let store: IdbFashionStore | undefined;
+  // Set once the open succeeds; the callbacks below may fire later and need it.
+  const opened: { store?: IdbFashionStore } = {};
   let db: Db;
   try {
     db = await openDB<FashionDB>(name, version, {
@@ -305,13 +306,13 @@ export async function openFashionStore(options: OpenFashionStoreOptions = {}): P
       },
       blocking(_currentVersion, _blockedVersion, event) {
         // Close so the other tab's upgrade can proceed; this tab's code is now out of date.
-        if (store) store.markClosed('the database was upgraded by another tab');
+        if (opened.store) opened.store.markClosed('the database was upgraded by another tab');
         else (event.target as IDBDatabase | null)?.close();
         options.onClose?.('versionchange');
       },
       terminated() {
-        if (store) {
-          store.markClosed('the browser closed the connection');
+        if (opened.store) {
+          opened.store.markClosed('the browser closed the connection');
           options.onClose?.('terminated');
         }
       },
@@ -319,6 +320,6 @@ export async function openFashionStore(options: OpenFashionStoreOptions = {}): P
   } catch (error) {
     throw migrationError ?? error;
   }
-  store = new IdbFashionStore(db, name, version);
-  return store;
+  opened.store = new IdbFashionStore(db, name, version);
+  return opened.store;
 }
