@@ -1,4 +1,5 @@
 import type * as tfc from '@tensorflow/tfjs-core';
+import { summarise } from './stats';
 
 type Tf = typeof tfc;
 
@@ -129,10 +130,10 @@ const SAMPLE_SIZE = 16;
 async function timeRuns(
   compute: () => tfc.Tensor,
   runs: number,
-): Promise<Omit<ComputationResult, never>> {
+): Promise<ComputationResult> {
   const times: number[] = [];
   let values: Float32Array | undefined;
-  for (let i = 0; i <= runs; i++) {
+  for (let i = 0; i <= Math.max(1, runs); i++) {
     const start = performance.now();
     const out = compute();
     const data = (await out.data()) as Float32Array;
@@ -143,13 +144,12 @@ async function timeRuns(
   const result = values ?? new Float32Array();
   let checksum = 0;
   for (const v of result) checksum += v;
-  const sorted = [...times].sort((x, y) => x - y);
-  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  const { median, p95 } = summarise(times);
   return {
     checksum,
     sample: Array.from(result.subarray(0, SAMPLE_SIZE)),
-    medianMs: pick(0.5),
-    p95Ms: pick(0.95),
+    medianMs: median,
+    p95Ms: p95,
     runs,
   };
 }

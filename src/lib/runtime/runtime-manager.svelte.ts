@@ -32,6 +32,8 @@ class RuntimeManager {
   report = $state<CapabilityReport | undefined>(undefined);
   error = $state<string | undefined>(undefined);
   request = $state<BackendRequest>('auto');
+  /** Milliseconds from creating the worker to a warmed-up backend, as the page saw it. */
+  startMs = $state<number | undefined>(undefined);
 
   private client: InferenceClient | undefined;
 
@@ -51,7 +53,9 @@ class RuntimeManager {
     this.status = 'starting';
     this.error = undefined;
     try {
+      const started = performance.now();
       this.report = await this.client.start();
+      this.startMs = performance.now() - started;
       this.status = 'ready';
     } catch (error) {
       this.fail(error);
