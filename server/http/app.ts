@@ -4,28 +4,35 @@ import compress from '@fastify/compress';
 import fastifyStatic from '@fastify/static';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { registerApi } from './api';
+import type { ApiOptions } from './api';
+import { installMetrics } from './metrics';
 
 export interface AppServerOptions {
   /** The built web app (vite build output). */
   appDir: string;
   /** Log requests (off in tests). */
   logger?: boolean;
+  /** The sync API over a registry; without it only the app, /healthz and /metrics are served. */
+  api?: ApiOptions;
 }
 
 /** Files that must be revalidated on every load so a new version is noticed. */
 const ALWAYS_REVALIDATE = new Set(['/', '/index.html', '/sw.js', '/manifest.webmanifest', '/registerSW.js']);
 
 /**
- * The HTTP server for the web app: the built PWA with caching headers that suit it (hashed assets
- * immutable; the shell and the service worker revalidated), compression, and a health check.
+ * The HTTP server: the built PWA with caching headers that suit it (hashed assets immutable; the
+ * shell and the service worker revalidated), the sync API, Prometheus metrics, compression for
+ * JSON, and JSON errors (never a stack trace) for bad requests.
  */
 export async function buildAppServer(options: AppServerOptions): Promise<FastifyInstance> {
   const appDir = resolve(options.appDir);
   if (!existsSync(resolve(appDir, 'index.html'))) {
     throw new Error(`No built app in ${appDir} (index.html is missing): run "npm run build" first.`);
   }
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024, forceCloseConnections: 'idle' });
 
+  installMetrics(app);
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -45,6 +52,8 @@ export async function buildAppServer(options: AppServerOptions): Promise<Fastify
       }
     },
   });
+
+  if (options.api) registerApi(app, options.api);
 
   app.setNotFoundHandler((request, reply) => {
     // Unknown API paths are errors; every other path is the single-page app.
