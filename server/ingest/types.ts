@@ -21,6 +21,8 @@ export interface CatalogItem {
   description?: string;
   /** Path of the product photo relative to the catalog folder, when there is one. */
   image?: string;
+  /** sha256 of the photo's bytes, set once ingest has read it: names its thumbnail and dedupes it. */
+  imageSha256?: string;
   /** Anything else the source had, as strings. */
   attributes: Record<string, string>;
 }
