@@ -1,5 +1,16 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { terminalProgress } from './cli/progress';
+import { dataPaths } from './config';
+import type { DataPaths } from './config';
+import { generateDemoCatalog } from './demo/demo-catalog';
 import { buildAppServer, closeOnSignals } from './http/app';
+import { ingestCatalog } from './ingest/ingest-catalog';
+import type { IngestSummary } from './ingest/ingest-catalog';
+import { FatalImportError } from './ingest/types';
+import { Registry } from './registry/registry';
+import { FeatureStore } from './store/feature-store';
 
 function port(value: string): number {
   const n = Number(value);
@@ -7,27 +18,190 @@ function port(value: string): number {
   return n;
 }
 
-/** The `fashionml` command. */
-export function buildCli(): Command {
-  const program = new Command('fashionml').description('FashionML: train, publish and serve on-device fashion recommendations.');
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
 
-  program
-    .command('serve')
-    .description('Serve the built web app over HTTP.')
+interface ServeOptions {
+  host: string;
+  port: number;
+  app: string;
+  logLevel: string;
+  dataDir?: string;
+}
+
+function printIngest(summary: IngestSummary): void {
+  const c = summary.catalog;
+  const reasons = (byReason: Record<string, number>) =>
+    Object.entries(byReason)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', ') || 'none';
+  console.log(`Catalog version ${summary.version.version}: ${c.accepted} items accepted, ${c.quarantined} quarantined of ${c.rowsRead} rows read (${reasons(c.byReason)})`);
+  if (summary.images) {
+    const i = summary.images;
+    console.log(`Images: ${i.processed} processed, ${i.problems} problems, ${i.duplicateGroups} groups of byte-identical photos`);
+  }
+  if (summary.interactions) {
+    const i = summary.interactions;
+    console.log(`Interactions: ${i.accepted} accepted, ${i.quarantined} quarantined of ${i.rowsRead} rows (${reasons(i.byReason)})`);
+  }
+  for (const warning of summary.report.warnings) console.log(`warning: ${warning}`);
+  console.log(`Quality report: ${summary.report.html}`);
+}
+
+function publishLatest(paths: DataPaths, store: FeatureStore, version?: number): void {
+  const target = version ?? store.latestVersion()?.version;
+  if (target === undefined) throw new Error('Nothing to publish: ingest a catalog first (fashionml ingest --catalog DIR)');
+  const registry = new Registry(paths.registry);
+  const entry = registry.publishCatalog(store, target);
+  const manifest = registry.manifest();
+  console.log(
+    `Published catalog version ${entry.version} (${entry.itemCount} items, snapshot ${entry.snapshot.sha256.slice(0, 12)}…, ` +
+      `${(entry.snapshot.size / 1e6).toFixed(2)} MB, ${entry.deltas.length} deltas); manifest sequence ${manifest.sequence}`,
+  );
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const paths = dataPaths(options.dataDir);
+  const adminToken = process.env.FASHIONML_ADMIN_TOKEN;
+  const app = await buildAppServer({
+    appDir: options.app,
+    logger: { level: options.logLevel },
+    api: { registry: new Registry(paths.registry), thumbsDir: paths.thumbs, ...(adminToken ? { adminToken } : {}) },
+  });
+  closeOnSignals(app);
+  const address = await app.listen({ host: options.host, port: options.port });
+  console.log(`FashionML is being served at ${address} (data: ${paths.root})`);
+}
+
+function addServeOptions(command: Command): Command {
+  return command
     .option('--host <host>', 'address to listen on', process.env.FASHIONML_HOST ?? '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', port, Number(process.env.FASHIONML_PORT ?? 8080))
     .option('--app <dir>', 'the built app (vite build output)', 'dist')
-    .action(async (options: { host: string; port: number; app: string }) => {
-      const app = await buildAppServer({ appDir: options.app, logger: true });
-      closeOnSignals(app);
-      const address = await app.listen({ host: options.host, port: options.port });
-      console.log(`FashionML is being served at ${address}`);
+    .option('--log-level <level>', 'fatal, error, warn, info (one line per request) or debug', process.env.FASHIONML_LOG_LEVEL ?? 'info');
+}
+
+/** The `fashionml` command. */
+export function buildCli(): Command {
+  const program = new Command('fashionml')
+    .description('FashionML: ingest catalogs, publish models and serve on-device fashion recommendations.')
+    .option('--data-dir <dir>', 'where the feature store, registry, images and reports live (env FASHIONML_DATA_DIR)');
+
+  const dataDir = () => program.opts<{ dataDir?: string }>().dataDir;
+
+  program
+    .command('ingest')
+    .description('Read a catalog (and optionally interactions), check every row, and store it as a new catalog version.')
+    .requiredOption('--catalog <path>', 'Kaggle-layout folder (styles.csv + images/), or a CSV / JSON Lines file with --mapping')
+    .option('--mapping <file>', 'field mapping (JSON) for another shop\'s export')
+    .option('--interactions <file>', 'interactions (CSV / JSON Lines: user,item,type,timestamp[,weight])')
+    .option('--interactions-mapping <file>', 'column mapping for the interactions file')
+    .option('--no-images', 'do not read product photos')
+    .action(async (options: { catalog: string; mapping?: string; interactions?: string; interactionsMapping?: string; images: boolean }) => {
+      const paths = dataPaths(dataDir());
+      const store = FeatureStore.open(paths.featureStore);
+      try {
+        printIngest(
+          await ingestCatalog({
+            catalog: options.catalog,
+            ...(options.mapping ? { mapping: options.mapping } : {}),
+            ...(options.interactions ? { interactions: options.interactions } : {}),
+            ...(options.interactionsMapping ? { interactionsMapping: options.interactionsMapping } : {}),
+            skipImages: !options.images,
+            dataDir: paths.root,
+            store,
+            progress: terminalProgress(),
+          }),
+        );
+      } finally {
+        store.close();
+      }
     });
+
+  program
+    .command('publish')
+    .description('Publish a catalog version (default: the latest) as content-addressed blobs named by the manifest.')
+    .option('--version <n>', 'catalog version to publish', positiveInt)
+    .action((options: { version?: number }) => {
+      const paths = dataPaths(dataDir());
+      const store = FeatureStore.open(paths.featureStore);
+      try {
+        publishLatest(paths, store, options.version);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('gc')
+    .description('Delete registry blobs that no alias, current catalog or recent version needs.')
+    .option('--keep-models <n>', 'newest versions of each model to keep', positiveInt, 3)
+    .option('--keep-catalogs <n>', 'older catalog versions to keep besides the current one', positiveInt, 3)
+    .action((options: { keepModels: number; keepCatalogs: number }) => {
+      const registry = new Registry(dataPaths(dataDir()).registry);
+      const removed = registry.collectGarbage({ modelVersions: options.keepModels, catalogVersions: options.keepCatalogs });
+      const bytes = removed.reduce((sum, b) => sum + b.size, 0);
+      console.log(`Removed ${removed.length} blobs (${(bytes / 1e6).toFixed(2)} MB)`);
+    });
+
+  program
+    .command('versions')
+    .description('List the catalog versions in the feature store.')
+    .action(() => {
+      const store = FeatureStore.open(dataPaths(dataDir()).featureStore);
+      try {
+        console.table(store.versions().map((v) => ({ version: v.version, created: v.createdAt, items: v.itemCount, quarantined: v.rowsQuarantined, source: v.source })));
+      } finally {
+        store.close();
+      }
+    });
+
+  addServeOptions(program.command('serve').description('Serve the built web app and the sync API over HTTP.')).action(
+    (options: Omit<ServeOptions, 'dataDir'>) => serve({ ...options, ...(dataDir() ? { dataDir: dataDir() } : {}) }),
+  );
+
+  addServeOptions(
+    program
+      .command('start')
+      .description('Get a catalog in (the given one, or generated demo data when there is none), publish it, and serve the app.')
+      .option('--catalog <dir>', 'a Kaggle-layout catalog folder to use instead of the generated demo catalog'),
+  ).action(async (options: Omit<ServeOptions, 'dataDir'> & { catalog?: string }) => {
+    const paths = dataPaths(dataDir());
+    const store = FeatureStore.open(paths.featureStore);
+    try {
+      if (options.catalog || !store.latestVersion()) {
+        let catalog = options.catalog;
+        let interactions: string | undefined;
+        if (!catalog) {
+          console.log(`No catalog given: generating the labelled demo catalog in ${paths.demoSource}`);
+          const demo = await generateDemoCatalog(paths.demoSource);
+          catalog = paths.demoSource;
+          interactions = demo.interactionsCsv;
+        } else if (existsSync(join(catalog, 'interactions.csv'))) {
+          interactions = join(catalog, 'interactions.csv');
+        }
+        printIngest(
+          await ingestCatalog({ catalog, ...(interactions ? { interactions } : {}), dataDir: paths.root, store, progress: terminalProgress() }),
+        );
+      }
+      const registry = new Registry(paths.registry);
+      if (registry.manifest().catalog?.version !== store.latestVersion()?.version) publishLatest(paths, store);
+    } finally {
+      store.close();
+    }
+    await serve({ ...options, dataDir: paths.root });
+  });
 
   return program;
 }
 
-await buildCli().parseAsync(process.argv).catch((error: unknown) => {
-  console.error(`fashionml: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+await buildCli()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    const message = error instanceof FatalImportError || error instanceof Error ? error.message : String(error);
+    console.error(`fashionml: ${message}`);
+    process.exit(1);
+  });

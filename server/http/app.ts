@@ -11,8 +11,8 @@ import { installMetrics } from './metrics';
 export interface AppServerOptions {
   /** The built web app (vite build output). */
   appDir: string;
-  /** Log requests (off in tests). */
-  logger?: boolean;
+  /** Log requests (off in tests), or a pino level such as `{ level: 'warn' }`. */
+  logger?: boolean | { level: string };
   /** The sync API over a registry; without it only the app, /healthz and /metrics are served. */
   api?: ApiOptions;
 }
