@@ -1,0 +1,271 @@
+/**
+ * Implicit-feedback matrix factorisation (Hu, Koren & Volinsky 2008), fitted by alternating least
+ * squares with a few warm-started conjugate-gradient steps per row (Takács et al. 2011; the C++
+ * `implicit` library's solver), plus the exact fold-in the device runs for one shopper.
+ *
+ * An observed (user, item) entry of weight w has preference 1 and confidence c = 1 + α·w; every
+ * other pair has preference 0 and confidence 1. The loss is
+ *   Σ_u,i c_ui (p_ui − x_u·y_i)² + λ (Σ_u |x_u|² + Σ_i |y_i|²).
+ */
+import type { Scorer } from '../eval/protocols';
+import { SeededRandom } from '../eval/random';
+import { cholesky, choleskySolve } from './dense';
+import type { Csr } from './sparse';
+import { transpose } from './sparse';
+
+export interface AlsOptions {
+  /** Latent dimensions f (default 64). */
+  factors?: number;
+  /** λ, the L2 penalty on every factor vector (default 0.1). */
+  regularization?: number;
+  /** α in c = 1 + α·w (default 1). */
+  alpha?: number;
+  /** Alternating sweeps, items then users (default 15). */
+  iterations?: number;
+  /** Conjugate-gradient steps per row per sweep (default 3). */
+  cgSteps?: number;
+  /** Seed of the small uniform initial factors. */
+  seed?: number;
+  /** Called after each sweep (1-based), e.g. to record {@link alsLoss}. */
+  onIteration?: (iteration: number, model: AlsModel) => void;
+}
+
+export interface AlsModel extends Scorer {
+  factors: number;
+  nUsers: number;
+  nItems: number;
+  alpha: number;
+  regularization: number;
+  /** Row-major user vectors, shape [nUsers, factors], float32. */
+  userFactors: Float32Array;
+  /** Row-major item vectors, shape [nItems, factors], float32: what the device downloads. */
+  itemFactors: Float32Array;
+}
+
+/**
+ * YᵀY + λI for row-major factors `y` (shape [rows, f]), float64 [f, f]: shared by every row's solve,
+ * and precomputed once on the device for fold-in.
+ */
+export function itemGram(y: ArrayLike<number>, f: number, regularization: number): Float64Array {
+  const g = new Float64Array(f * f);
+  const rows = y.length / f;
+  for (let r = 0; r < rows; r++) {
+    const o = r * f;
+    for (let a = 0; a < f; a++) {
+      const ya = y[o + a]!;
+      if (ya === 0) continue;
+      const ga = a * f;
+      for (let b = a; b < f; b++) g[ga + b]! += ya * y[o + b]!;
+    }
+  }
+  for (let a = 0; a < f; a++) {
+    g[a * f + a]! += regularization;
+    for (let b = 0; b < a; b++) g[a * f + b] = g[b * f + a]!;
+  }
+  return g;
+}
+
+/**
+ * One conjugate-gradient pass over every row of `m`: solves (YᵀY + λI + Yᵀ(C_u − I)Y) x_u = YᵀC_u p_u
+ * approximately, starting from the current x_u (warm start makes a few steps enough).
+ */
+function cgSweep(m: Csr, x: Float64Array, y: Float64Array, f: number, reg: number, alpha: number, steps: number): void {
+  const g = itemGram(y, f, reg);
+  const r = new Float64Array(f);
+  const p = new Float64Array(f);
+  const ap = new Float64Array(f);
+  for (let u = 0; u < m.nRows; u++) {
+    const xo = u * f;
+    const a0 = m.indptr[u]!;
+    const a1 = m.indptr[u + 1]!;
+    // r = YᵀC_u p_u − (YᵀY + λI + Yᵀ(C_u − I)Y) x
+    for (let a = 0; a < f; a++) {
+      let s = 0;
+      const ga = a * f;
+      for (let b = 0; b < f; b++) s += g[ga + b]! * x[xo + b]!;
+      r[a] = -s;
+    }
+    for (let j = a0; j < a1; j++) {
+      const c = 1 + alpha * m.values[j]!;
+      const yo = m.indices[j]! * f;
+      let d = 0;
+      for (let a = 0; a < f; a++) d += y[yo + a]! * x[xo + a]!;
+      const coef = c - (c - 1) * d;
+      for (let a = 0; a < f; a++) r[a]! += coef * y[yo + a]!;
+    }
+    let rsold = 0;
+    for (let a = 0; a < f; a++) {
+      p[a] = r[a]!;
+      rsold += r[a]! * r[a]!;
+    }
+    if (rsold < 1e-20) continue;
+    for (let step = 0; step < steps; step++) {
+      for (let a = 0; a < f; a++) {
+        let s = 0;
+        const ga = a * f;
+        for (let b = 0; b < f; b++) s += g[ga + b]! * p[b]!;
+        ap[a] = s;
+      }
+      for (let j = a0; j < a1; j++) {
+        const cm1 = alpha * m.values[j]!;
+        const yo = m.indices[j]! * f;
+        let d = 0;
+        for (let a = 0; a < f; a++) d += y[yo + a]! * p[a]!;
+        const coef = cm1 * d;
+        for (let a = 0; a < f; a++) ap[a]! += coef * y[yo + a]!;
+      }
+      let pap = 0;
+      for (let a = 0; a < f; a++) pap += p[a]! * ap[a]!;
+      const step_ = rsold / pap;
+      let rsnew = 0;
+      for (let a = 0; a < f; a++) {
+        x[xo + a]! += step_ * p[a]!;
+        r[a]! -= step_ * ap[a]!;
+        rsnew += r[a]! * r[a]!;
+      }
+      if (rsnew < 1e-20) break;
+      const beta = rsnew / rsold;
+      for (let a = 0; a < f; a++) p[a] = r[a]! + beta * p[a]!;
+      rsold = rsnew;
+    }
+  }
+}
+
+function makeModel(x: Float64Array, y: Float64Array, nUsers: number, nItems: number, f: number, alpha: number, reg: number): AlsModel {
+  const userFactors = Float32Array.from(x);
+  const itemFactors = Float32Array.from(y);
+  return {
+    factors: f,
+    nUsers,
+    nItems,
+    alpha,
+    regularization: reg,
+    userFactors,
+    itemFactors,
+    scoreUser(u, out) {
+      scoreWithVector(itemFactors, f, userFactors.subarray(u * f, (u + 1) * f), out);
+    },
+  };
+}
+
+/**
+ * Scores every item for one user vector: out[i] = y_i · x.
+ *
+ * @param itemFactors shape [nItems, f], float32. @param x shape [f]. @param out shape [nItems], float32.
+ */
+export function scoreWithVector(itemFactors: Float32Array, f: number, x: ArrayLike<number>, out: Float32Array): void {
+  const n = itemFactors.length / f;
+  for (let i = 0; i < n; i++) {
+    const o = i * f;
+    let s = 0;
+    for (let a = 0; a < f; a++) s += itemFactors[o + a]! * x[a]!;
+    out[i] = s;
+  }
+}
+
+/**
+ * Fits on a user × item matrix of non-negative weights w (1 for binary feedback, or ratings, or
+ * event weights): each sweep solves every item, then every user, so the final user vectors are
+ * solved against the final item vectors, as {@link foldIn} does.
+ */
+export function fitAls(userItems: Csr, options: AlsOptions = {}): AlsModel {
+  const f = options.factors ?? 64;
+  const reg = options.regularization ?? 0.1;
+  const alpha = options.alpha ?? 1;
+  const iterations = options.iterations ?? 15;
+  const steps = options.cgSteps ?? 3;
+  const rng = new SeededRandom(options.seed ?? 0);
+  const nUsers = userItems.nRows;
+  const nItems = userItems.nCols;
+  const x = new Float64Array(nUsers * f);
+  const y = new Float64Array(nItems * f);
+  for (let k = 0; k < x.length; k++) x[k] = rng.next() * 0.01;
+  for (let k = 0; k < y.length; k++) y[k] = rng.next() * 0.01;
+  const itemUsers = transpose(userItems);
+  for (let it = 1; it <= iterations; it++) {
+    cgSweep(itemUsers, y, x, f, reg, alpha, steps);
+    cgSweep(userItems, x, y, f, reg, alpha, steps);
+    options.onIteration?.(it, makeModel(x, y, nUsers, nItems, f, alpha, reg));
+  }
+  return makeModel(x, y, nUsers, nItems, f, alpha, reg);
+}
+
+/**
+ * The full objective (see the module comment) of a model on its training matrix, computed without
+ * touching the unobserved pairs: Σ_u x_uᵀ(YᵀY)x_u covers every pair with c = 1, p = 0, and each
+ * observed pair adds c(1 − s)² − s² with s = x_u·y_i.
+ */
+export function alsLoss(model: AlsModel, userItems: Csr): number {
+  const f = model.factors;
+  const x = model.userFactors;
+  const y = model.itemFactors;
+  const g = itemGram(y, f, 0);
+  let loss = 0;
+  for (let u = 0; u < model.nUsers; u++) {
+    const xo = u * f;
+    for (let a = 0; a < f; a++) {
+      let s = 0;
+      for (let b = 0; b < f; b++) s += g[a * f + b]! * x[xo + b]!;
+      loss += x[xo + a]! * s;
+    }
+    for (let j = userItems.indptr[u]!; j < userItems.indptr[u + 1]!; j++) {
+      const c = 1 + model.alpha * userItems.values[j]!;
+      const yo = userItems.indices[j]! * f;
+      let s = 0;
+      for (let a = 0; a < f; a++) s += x[xo + a]! * y[yo + a]!;
+      loss += c * (1 - s) * (1 - s) - s * s;
+    }
+  }
+  let norms = 0;
+  for (const v of x) norms += v * v;
+  for (const v of y) norms += v * v;
+  return loss + model.regularization * norms;
+}
+
+export interface FoldInOptions {
+  /** α of the fitted model. */
+  alpha: number;
+  /** λ of the fitted model. */
+  regularization: number;
+  /** {@link itemGram}(itemFactors, f, λ), precomputed once per model to save O(nItems·f²). */
+  gram?: Float64Array;
+}
+
+/**
+ * The user vector for a history the model has never seen (a shopper on the device), by solving
+ * the same regularised least squares exactly (Cholesky on f×f) rather than by a few CG steps:
+ *   (YᵀY + λI + Σ_h α·w_h·y_h y_hᵀ) x = Σ_h (1 + α·w_h) y_h.
+ * A repeated item's weights add up, as duplicate entries of the training matrix do.
+ *
+ * @param itemFactors shape [nItems, f], float32 (the model's item vectors).
+ * @param items history item indices, shape [h], int32.
+ * @param weights history weights w ≥ 0 (event type × recency, or 1), shape [h], float32.
+ * @returns the user vector, shape [f], float32.
+ */
+export function foldIn(
+  itemFactors: Float32Array,
+  f: number,
+  items: Int32Array,
+  weights: Float32Array,
+  options: FoldInOptions,
+): Float32Array {
+  const merged = new Map<number, number>();
+  items.forEach((i, h) => merged.set(i, (merged.get(i) ?? 0) + weights[h]!));
+  const a = Float64Array.from(options.gram ?? itemGram(itemFactors, f, options.regularization));
+  const b = new Float64Array(f);
+  for (const [i, w] of merged) {
+    const yo = i * f;
+    const cm1 = options.alpha * w;
+    for (let p = 0; p < f; p++) {
+      const yp = itemFactors[yo + p]!;
+      b[p]! += (1 + cm1) * yp;
+      const row = p * f;
+      const k = cm1 * yp;
+      for (let q = 0; q <= p; q++) a[row + q]! += k * itemFactors[yo + q]!;
+    }
+  }
+  // Only the lower triangle is read by the factorisation.
+  cholesky(a, f);
+  choleskySolve(a, f, b);
+  return Float32Array.from(b);
+}
