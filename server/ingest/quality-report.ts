@@ -111,14 +111,8 @@ export interface QualityReportInput {
   generatedAt?: string;
 }
 
-export interface RowExample {
-  file: string;
-  line: number;
-  field?: string;
-  reason: string;
-  message: string;
-  raw: string;
-}
+/** A quarantined row shown as an example (raw line truncated). */
+export type RowExample = QuarantinedRow;
 
 export interface MissingColumn {
   column: ItemColumn;

@@ -2,43 +2,8 @@
  * The contracts between importers, the feature store and the quality report. Importers turn files
  * into accepted rows and quarantined rows; every row read is one or the other, never neither.
  */
-
-/** A catalog item as stored and synced (see the Catalog item contract in the design brief). */
-export interface CatalogItem {
-  /** Stable string id, unique within a catalog. */
-  id: string;
-  title: string;
-  gender: string;
-  /** Category path: master / sub / article type. */
-  masterCategory: string;
-  subCategory: string;
-  articleType: string;
-  colour: string;
-  season?: string;
-  year?: number;
-  usage?: string;
-  price?: number;
-  description?: string;
-  /** Path of the product photo relative to the catalog folder, when there is one. */
-  image?: string;
-  /** sha256 of the photo's bytes, set once ingest has read it: names its thumbnail and dedupes it. */
-  imageSha256?: string;
-  /** Anything else the source had, as strings. */
-  attributes: Record<string, string>;
-}
-
-export const INTERACTION_TYPES = ['view', 'click', 'like', 'add_to_cart', 'purchase'] as const;
-export type InteractionType = (typeof INTERACTION_TYPES)[number];
-
-/** One shopper event (pseudonymous user id). */
-export interface InteractionEvent {
-  userId: string;
-  itemId: string;
-  type: InteractionType;
-  /** Epoch milliseconds. */
-  timestamp: number;
-  weight?: number;
-}
+export type { CatalogItem, InteractionEvent, InteractionType } from '../../models/catalog/item';
+export { INTERACTION_TYPES } from '../../models/catalog/item';
 
 /** A row that was read but not accepted, with where it came from and why. */
 export interface QuarantinedRow {

@@ -86,6 +86,7 @@ function item(id: string, articleType: string, masterCategory = 'Apparel'): Item
     subCategory: 'Topwear',
     articleType,
     colour: 'Black',
+    attributes: {},
     catalogVersion: 3,
   };
 }

@@ -1,4 +1,5 @@
 import type { DBSchema, IndexKey, IndexNames, StoreKey, StoreNames, StoreValue } from 'idb';
+import type { CatalogItem, InteractionType } from '../../../models/catalog/item';
 
 /** Name of the on-device database. Tests pass their own name or a fresh `IDBFactory`. */
 export const DB_NAME = 'fashionml';
@@ -16,24 +17,12 @@ export interface MetaRecord {
   updatedAt?: number;
 }
 
-/** One catalog item as synced from the server. */
-export interface ItemRecord {
-  id: string;
-  title: string;
-  gender: string;
-  /** Top-level category (e.g. `Apparel`, `Footwear`); indexed as `byCategory`. */
-  masterCategory: string;
-  subCategory: string;
-  /** Fine-grained type (e.g. `Tshirts`); indexed as `byArticleType` from schema v2. */
-  articleType: string;
-  colour: string;
-  season?: string;
-  year?: number;
-  usage?: string;
-  price?: number;
-  imageUrl?: string;
-  attributes?: Record<string, string>;
-  /** Catalog version that last wrote this item, so a sync can find stale rows. */
+/**
+ * One catalog item as synced from the server: the shared catalog contract, plus the catalog version
+ * that last wrote it, so a sync can find stale rows. `masterCategory` is indexed as `byCategory`,
+ * `articleType` as `byArticleType` (from schema v2).
+ */
+export interface ItemRecord extends CatalogItem {
   catalogVersion: number;
 }
 
@@ -63,7 +52,7 @@ export interface BlobRecord {
   storedAt: number;
 }
 
-export type InteractionType = 'view' | 'click' | 'like' | 'add_to_cart' | 'purchase';
+export type { InteractionType };
 
 /** A shopper event. `id` is assigned by the store (autoIncrement) when absent. */
 export interface InteractionRecord {

@@ -35,6 +35,7 @@ function item(id: string, overrides: Partial<ItemRecord> = {}): ItemRecord {
     subCategory: 'Topwear',
     articleType: 'Tshirts',
     colour: 'Blue',
+    attributes: {},
     catalogVersion: 1,
     ...overrides,
   };
