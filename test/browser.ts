@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildAppServer } from '../server/http/app';
@@ -99,4 +100,30 @@ export async function waitForEngine(page: Page, timeoutMs = 90_000): Promise<'re
   const status = page.getByTestId('engine-status').first();
   await status.and(page.locator('[data-status="ready"], [data-status="error"]')).waitFor({ timeout: timeoutMs });
   return (await status.getAttribute('data-status')) as 'ready' | 'error';
+}
+
+/**
+ * Starts the app server and a browser for the current test file (beforeAll) and stops both
+ * (afterAll). Read `.app` and `.browser` inside tests, once the hooks have run.
+ */
+export function useAppAndBrowser(options: LaunchOptions = {}): { readonly app: RunningApp; readonly browser: Browser } {
+  const state: { app?: RunningApp; browser?: Browser } = {};
+  beforeAll(async () => {
+    state.app = await startApp();
+    state.browser = await launchBrowser(options);
+  });
+  afterAll(async () => {
+    await state.browser?.close();
+    await state.app?.close();
+  });
+  return {
+    get app() {
+      if (!state.app) throw new Error('useAppAndBrowser: the app is only available inside tests');
+      return state.app;
+    },
+    get browser() {
+      if (!state.browser) throw new Error('useAppAndBrowser: the browser is only available inside tests');
+      return state.browser;
+    },
+  };
 }

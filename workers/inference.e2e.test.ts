@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapabilityReport } from '../models/runtime/capabilities';
 import type { KnownComputationResult } from './inference.worker';
-import { launchBrowser, startApp, waitForEngine } from '../test/browser';
-import type { Browser, RunningApp } from '../test/browser';
+import { launchBrowser, useAppAndBrowser, waitForEngine } from '../test/browser';
+import type { Browser } from '../test/browser';
 
 interface BackendRun {
   backend: string;
@@ -16,29 +16,18 @@ interface BackendRun {
   mismatch?: string;
 }
 
-let app: RunningApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const env = useAppAndBrowser();
 
 async function capabilityReport(): Promise<CapabilityReport> {
-  const report = await browser.page.evaluate(() => window.fashionml?.runtime.report);
+  const report = await env.browser.page.evaluate(() => window.fashionml?.runtime.report);
   if (!report) throw new Error('no capability report');
   return JSON.parse(JSON.stringify(report)) as CapabilityReport;
 }
 
 describe('inference worker backends', () => {
   it('auto picks WebGPU (SwiftShader adapter) and reports why the others were not used', async () => {
-    await browser.page.goto(`${app.url}/#/diagnostics`);
-    expect(await waitForEngine(browser.page)).toBe('ready');
+    await env.browser.page.goto(`${env.app.url}/#/diagnostics`);
+    expect(await waitForEngine(env.browser.page)).toBe('ready');
     const report = await capabilityReport();
     expect(report.active).toBe('webgpu');
     expect(report.device).toMatch(/swiftshader/i);
@@ -46,12 +35,12 @@ describe('inference worker backends', () => {
     for (const probe of report.backends.filter((b) => b.backend !== 'webgpu')) {
       expect(probe.reason, probe.backend).toMatch(/not tried: webgpu ranks higher/);
     }
-    expect(await browser.page.getByTestId('capability-table').textContent()).toContain('active');
+    expect(await env.browser.page.getByTestId('capability-table').textContent()).toContain('active');
   });
 
   it('computes the same matmul and CNN results on webgpu, webgl, wasm and cpu', async () => {
-    const page = browser.page;
-    await page.goto(`${app.url}/?matmul=128&batch=4#/diagnostics`);
+    const page = env.browser.page;
+    await page.goto(`${env.app.url}/?matmul=128&batch=4#/diagnostics`);
     await waitForEngine(page);
     await page.getByTestId('run-all').click();
     await page.getByTestId('results-json').waitFor({ state: 'attached', timeout: 120_000 });
@@ -73,18 +62,18 @@ describe('inference worker backends', () => {
 
   for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu'] as const) {
     it(`honours an explicit ?backend=${backend}`, async () => {
-      await browser.page.goto(`${app.url}/?backend=${backend}#/diagnostics`);
-      expect(await waitForEngine(browser.page)).toBe('ready');
+      await env.browser.page.goto(`${env.app.url}/?backend=${backend}#/diagnostics`);
+      expect(await waitForEngine(env.browser.page)).toBe('ready');
       const report = await capabilityReport();
       expect(report.requested).toBe(backend);
       expect(report.active).toBe(backend);
-      expect(await browser.page.getByTestId('active-backend').textContent()).toBe(backend);
+      expect(await env.browser.page.getByTestId('active-backend').textContent()).toBe(backend);
     });
   }
 
   it('does not leak tensors across calls', async () => {
-    const page = browser.page;
-    await page.goto(`${app.url}/?backend=wasm#/diagnostics`);
+    const page = env.browser.page;
+    await page.goto(`${env.app.url}/?backend=wasm#/diagnostics`);
     await waitForEngine(page);
     const counts = await page.evaluate(async () => {
       const engine = window.fashionml!.runtime.engine;
@@ -99,16 +88,16 @@ describe('inference worker backends', () => {
   });
 
   it('rejects an unknown backend name with the valid ones listed', async () => {
-    await browser.page.goto(`${app.url}/?backend=cuda#/diagnostics`);
-    expect(await waitForEngine(browser.page)).toBe('error');
-    await expect(browser.page.getByTestId('engine-error').textContent()).resolves.toBe(
+    await env.browser.page.goto(`${env.app.url}/?backend=cuda#/diagnostics`);
+    expect(await waitForEngine(env.browser.page)).toBe('error');
+    await expect(env.browser.page.getByTestId('engine-error').textContent()).resolves.toBe(
       'URL parameter "backend": "cuda" is not a backend. Valid values: auto, webgpu, webgl, wasm, cpu.',
     );
   });
 
   it('moves to the next backend when the WebGPU device is lost, and says so', async () => {
-    const page = browser.page;
-    await page.goto(`${app.url}/?matmul=64&batch=2#/diagnostics`);
+    const page = env.browser.page;
+    await page.goto(`${env.app.url}/?matmul=64&batch=2#/diagnostics`);
     await waitForEngine(page);
     expect((await capabilityReport()).active).toBe('webgpu');
     await page.getByTestId('lose-device').click();
@@ -137,14 +126,14 @@ describe('a device without WebGPU', () => {
   });
 
   it('refuses an explicit webgpu request with an error naming the available backends', async () => {
-    await noGpu.page.goto(`${app.url}/?backend=webgpu#/diagnostics`);
+    await noGpu.page.goto(`${env.app.url}/?backend=webgpu#/diagnostics`);
     expect(await waitForEngine(noGpu.page)).toBe('error');
     const message = await noGpu.page.getByTestId('engine-error').textContent();
     expect(message).toMatch(/^Backend "webgpu" is not available on this device: .+\. Available: webgl, wasm, cpu\.$/);
   });
 
   it('auto falls to the next backend and says why webgpu was skipped', async () => {
-    await noGpu.page.goto(`${app.url}/#/diagnostics`);
+    await noGpu.page.goto(`${env.app.url}/#/diagnostics`);
     expect(await waitForEngine(noGpu.page)).toBe('ready');
     const report = (await noGpu.page.evaluate(() => JSON.parse(JSON.stringify(window.fashionml?.runtime.report)))) as CapabilityReport;
     expect(report.active).toBe('webgl');

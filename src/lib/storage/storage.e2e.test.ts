@@ -3,27 +3,15 @@
  * quota shown. (A full quota is covered by the unit tests: Chromium 156 ignores the DevTools
  * quota override for IndexedDB writes, so it cannot be forced here.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, startApp, waitForEngine } from '../../../test/browser';
-import type { Browser, RunningApp } from '../../../test/browser';
+import { describe, expect, it } from 'vitest';
+import { useAppAndBrowser, waitForEngine } from '../../../test/browser';
 
-let app: RunningApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const env = useAppAndBrowser();
 
 describe('on-device storage', () => {
   it('keeps what was written across a reload', async () => {
-    const page = browser.page;
-    await page.goto(`${app.url}/#/diagnostics`);
+    const page = env.browser.page;
+    await page.goto(`${env.app.url}/#/diagnostics`);
     await waitForEngine(page);
     await page.evaluate(async () => {
       const store = await window.fashionml!.storage.store();
@@ -55,26 +43,26 @@ describe('on-device storage', () => {
   });
 
   it('remembers the chosen backend across visits', async () => {
-    const page = browser.page;
-    await page.goto(`${app.url}/#/diagnostics`);
+    const page = env.browser.page;
+    await page.goto(`${env.app.url}/#/diagnostics`);
     await waitForEngine(page);
     await page.getByTestId('backend-select').selectOption('cpu');
     await page.getByTestId('restart-engine').click();
     await page.getByTestId('active-backend').filter({ hasText: 'cpu' }).waitFor();
-    await page.goto(`${app.url}/`);
+    await page.goto(`${env.app.url}/`);
     await page.reload();
     await waitForEngine(page);
     expect(await page.getByTestId('active-backend').textContent()).toBe('cpu');
     // The URL parameter still wins over the saved setting.
-    await page.goto(`${app.url}/?backend=wasm`);
+    await page.goto(`${env.app.url}/?backend=wasm`);
     await waitForEngine(page);
     expect(await page.getByTestId('active-backend').textContent()).toBe('wasm');
     await page.evaluate(async () => (await window.fashionml!.storage.store()).delete('meta', 'settings.backend'));
   });
 
   it('requests persistent storage and reports usage and quota', async () => {
-    const page = browser.page;
-    await page.goto(`${app.url}/#/diagnostics`);
+    const page = env.browser.page;
+    await page.goto(`${env.app.url}/#/diagnostics`);
     await waitForEngine(page);
     await page.getByTestId('storage-persisted').filter({ hasNotText: 'checking' }).waitFor();
     const persisted = await page.evaluate(() => navigator.storage.persisted());
