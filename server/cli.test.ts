@@ -105,6 +105,24 @@ describe('fashionml command', () => {
     expect(fashionml('versions').stdout).toBe(before);
   });
 
+  it('evaluates on a split folder and writes the top-K per test user, never a training item', () => {
+    const split = join(root, 'split');
+    mkdirSync(split);
+    writeFileSync(join(split, 'train.csv'), 'user,item,rating,timestamp\nu1,a,5,1\nu1,b,4,2\nu2,a,5,3\nu2,c,3,4\nu3,b,4,5\nu3,c,5,6\n');
+    writeFileSync(join(split, 'test.csv'), 'user,item,rating,timestamp\nu1,c,5,7\nu3,a,4,8\n');
+    writeFileSync(join(split, 'items.csv'), 'item\na\nb\nc\nd\n');
+    const out = join(root, 'recs.csv');
+    const run = fashionml('evaluate', '--split', split, '--out', out, '--k', '2');
+    expect(run.code).toBe(0);
+    const rows = readFileSync(out, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('user,item,rank,score');
+    const recs = rows.slice(1).map((r) => r.split(','));
+    expect(recs.map(([user, item, rank]) => `${user}:${item}:${rank}`)).toEqual(['u1:c:1', 'u1:d:2', 'u3:a:1', 'u3:d:2']);
+    const bad = fashionml('evaluate', '--split', join(root, 'nowhere'), '--out', out);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^fashionml: .*train\.csv/);
+  });
+
   it('refuses to publish when nothing was ingested', () => {
     const other = spawnSync(process.execPath, [BIN, '--data-dir', join(root, 'fresh'), 'publish'], { encoding: 'utf8' });
     expect(other.status).toBe(1);

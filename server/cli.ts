@@ -5,6 +5,7 @@ import { terminalProgress } from './cli/progress';
 import { dataPaths } from './config';
 import type { DataPaths } from './config';
 import { generateDemoCatalog } from './demo/demo-catalog';
+import { evaluateSplit } from './evaluate/split-evaluate';
 import { buildAppServer, closeOnSignals } from './http/app';
 import { ingestCatalog } from './ingest/ingest-catalog';
 import type { IngestSummary } from './ingest/ingest-catalog';
@@ -133,6 +134,26 @@ export function buildCli(): Command {
       } finally {
         store.close();
       }
+    });
+
+  program
+    .command('evaluate')
+    .description('Train on a split folder and write top-K recommendations, so any other tool can score them.')
+    .requiredOption('--split <dir>', 'folder with train.csv (user,item,rating,timestamp), test.csv, items.csv and optionally valid.csv (tuning only)')
+    .requiredOption('--out <file>', 'where to write user,item,rank,score (rank 1 = best)')
+    .option('--k <n>', 'recommendations per test user', positiveInt, 100)
+    .option('--model <name>', 'als (implicit ALS, tuned on valid.csv when present) or popularity', 'als')
+    .action((options: { split: string; out: string; k: number; model: string }) => {
+      if (options.model !== 'als' && options.model !== 'popularity') {
+        throw new Error(`--model must be als or popularity, not ${JSON.stringify(options.model)}`);
+      }
+      const result = evaluateSplit(options.split, { out: options.out, k: options.k, model: options.model });
+      console.log(
+        `Wrote ${result.rows} recommendations (top ${result.k}) for ${result.users} users to ${result.out}: ` +
+          `model ${result.model}, fit ${result.fitSeconds.toFixed(2)} s` +
+          (result.validNdcg === null ? '' : `, validation NDCG@${result.k} ${result.validNdcg.toFixed(4)}`) +
+          `; ${result.coldUsers} users without training history got popular items, ${result.coldItems} items without interactions scored 0`,
+      );
     });
 
   program

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../eval/random';
-import { alsLoss, fitAls, foldIn, itemGram } from './als';
+import { alsLoss, fitAls, foldIn, itemGram, scoreWithVector } from './als';
 import type { AlsModel } from './als';
 import { invertSpd, cholesky, choleskySolve } from './dense';
 import { fitEase } from './ease';
@@ -88,6 +88,26 @@ describe('implicit ALS', () => {
         norm += trained[a]! ** 2;
       }
       expect(Math.sqrt(diff / norm)).toBeLessThan(1e-3);
+    }
+  });
+
+  it('frequency-scaled penalty: the loss still falls, and served user vectors are the device fold-in exactly', () => {
+    const opts = { factors: 8, regularization: 0.05, alpha: 2, regularizationExponent: 0.5, iterations: 6, seed: 2 };
+    const losses: number[] = [];
+    const model = fitAls(m, { ...opts, onIteration: (_i, mod) => losses.push(alsLoss(mod, m)) });
+    for (let k = 1; k < losses.length; k++) expect(losses[k]!).toBeLessThanOrEqual(losses[k - 1]! * (1 + 1e-9));
+    // The exact final user solve can only lower the objective further.
+    expect(alsLoss(model, m)).toBeLessThanOrEqual(losses.at(-1)! * (1 + 1e-9));
+    const f = model.factors;
+    const fold = { alpha: model.alpha, regularization: model.regularization, regularizationExponent: model.regularizationExponent };
+    const scoresTrained = new Float32Array(40);
+    const scoresDevice = new Float32Array(40);
+    for (const u of [0, 5, 29]) {
+      const x = foldIn(model.itemFactors, f, rowIndices(m, u), rowValues(m, u), fold);
+      expect(Array.from(x)).toEqual(Array.from(model.userFactors.subarray(u * f, (u + 1) * f)));
+      model.scoreUser(u, scoresTrained);
+      scoreWithVector(model.itemFactors, f, x, scoresDevice);
+      expect(scoresDevice).toEqual(scoresTrained);
     }
   });
 

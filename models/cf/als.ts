@@ -24,6 +24,16 @@ export interface AlsOptions {
   iterations?: number;
   /** Conjugate-gradient steps per row per sweep (default 3). */
   cgSteps?: number;
+  /**
+   * ν in the per-row penalty λ·n^ν, n = the row's stored entries (frequency-scaled regularisation,
+   * Rendle et al. 2022 "Revisiting the performance of iALS"); default 0 (one λ for every row).
+   */
+  regularizationExponent?: number;
+  /**
+   * Replace the last sweep's CG user vectors by {@link foldIn} on the float32 item vectors (default
+   * true), so the evaluated user vectors are exactly the ones the device computes from the same history.
+   */
+  exactUsers?: boolean;
   /** Seed of the small uniform initial factors. */
   seed?: number;
   /** Called after each sweep (1-based), e.g. to record {@link alsLoss}. */
@@ -36,6 +46,8 @@ export interface AlsModel extends Scorer {
   nItems: number;
   alpha: number;
   regularization: number;
+  /** ν of the per-row penalty λ·n^ν (0: plain λ). */
+  regularizationExponent: number;
   /** Row-major user vectors, shape [nUsers, factors], float32. */
   userFactors: Float32Array;
   /** Row-major item vectors, shape [nItems, factors], float32: what the device downloads. */
@@ -65,50 +77,63 @@ export function itemGram(y: ArrayLike<number>, f: number, regularization: number
   return g;
 }
 
+/** λ_row = λ·max(n, 1)^ν for a row with n stored entries (ν = 0: the same λ for every row). */
+export function rowRegularization(regularization: number, exponent: number, n: number): number {
+  return exponent === 0 ? regularization : regularization * Math.pow(Math.max(n, 1), exponent);
+}
+
 /**
- * One conjugate-gradient pass over every row of `m`: solves (YᵀY + λI + Yᵀ(C_u − I)Y) x_u = YᵀC_u p_u
- * approximately, starting from the current x_u (warm start makes a few steps enough).
+ * One conjugate-gradient pass over every row of `m`: solves (YᵀY + λ_u I + Yᵀ(C_u − I)Y) x_u = YᵀC_u p_u
+ * approximately, starting from the current x_u (warm start makes a few steps enough). YᵀY is
+ * built once per pass; the inner loops run on Float64Array scratch vectors with no allocation.
  */
-function cgSweep(m: Csr, x: Float64Array, y: Float64Array, f: number, reg: number, alpha: number, steps: number): void {
-  const g = itemGram(y, f, reg);
+function cgSweep(m: Csr, x: Float64Array, y: Float64Array, f: number, reg: number, exponent: number, alpha: number, steps: number): void {
+  const g = itemGram(y, f, 0);
   const r = new Float64Array(f);
   const p = new Float64Array(f);
   const ap = new Float64Array(f);
+  const xu = new Float64Array(f);
+  const indptr = m.indptr;
+  const indices = m.indices;
+  const values = m.values;
   for (let u = 0; u < m.nRows; u++) {
     const xo = u * f;
-    const a0 = m.indptr[u]!;
-    const a1 = m.indptr[u + 1]!;
-    // r = YᵀC_u p_u − (YᵀY + λI + Yᵀ(C_u − I)Y) x
+    const a0 = indptr[u]!;
+    const a1 = indptr[u + 1]!;
+    const lam = rowRegularization(reg, exponent, a1 - a0);
+    for (let a = 0; a < f; a++) xu[a] = x[xo + a]!;
+    // r = YᵀC_u p_u − (YᵀY + λ_u I + Yᵀ(C_u − I)Y) x
     for (let a = 0; a < f; a++) {
-      let s = 0;
+      let s = lam * xu[a]!;
       const ga = a * f;
-      for (let b = 0; b < f; b++) s += g[ga + b]! * x[xo + b]!;
+      for (let b = 0; b < f; b++) s += g[ga + b]! * xu[b]!;
       r[a] = -s;
     }
     for (let j = a0; j < a1; j++) {
-      const c = 1 + alpha * m.values[j]!;
-      const yo = m.indices[j]! * f;
+      const cm1 = alpha * values[j]!;
+      const yo = indices[j]! * f;
       let d = 0;
-      for (let a = 0; a < f; a++) d += y[yo + a]! * x[xo + a]!;
-      const coef = c - (c - 1) * d;
+      for (let a = 0; a < f; a++) d += y[yo + a]! * xu[a]!;
+      const coef = 1 + cm1 - cm1 * d;
       for (let a = 0; a < f; a++) r[a]! += coef * y[yo + a]!;
     }
     let rsold = 0;
     for (let a = 0; a < f; a++) {
-      p[a] = r[a]!;
-      rsold += r[a]! * r[a]!;
+      const ra = r[a]!;
+      p[a] = ra;
+      rsold += ra * ra;
     }
     if (rsold < 1e-20) continue;
     for (let step = 0; step < steps; step++) {
       for (let a = 0; a < f; a++) {
-        let s = 0;
+        let s = lam * p[a]!;
         const ga = a * f;
         for (let b = 0; b < f; b++) s += g[ga + b]! * p[b]!;
         ap[a] = s;
       }
       for (let j = a0; j < a1; j++) {
-        const cm1 = alpha * m.values[j]!;
-        const yo = m.indices[j]! * f;
+        const cm1 = alpha * values[j]!;
+        const yo = indices[j]! * f;
         let d = 0;
         for (let a = 0; a < f; a++) d += y[yo + a]! * p[a]!;
         const coef = cm1 * d;
@@ -119,19 +144,21 @@ function cgSweep(m: Csr, x: Float64Array, y: Float64Array, f: number, reg: numbe
       const step_ = rsold / pap;
       let rsnew = 0;
       for (let a = 0; a < f; a++) {
-        x[xo + a]! += step_ * p[a]!;
-        r[a]! -= step_ * ap[a]!;
-        rsnew += r[a]! * r[a]!;
+        xu[a]! += step_ * p[a]!;
+        const ra = r[a]! - step_ * ap[a]!;
+        r[a] = ra;
+        rsnew += ra * ra;
       }
       if (rsnew < 1e-20) break;
       const beta = rsnew / rsold;
       for (let a = 0; a < f; a++) p[a] = r[a]! + beta * p[a]!;
       rsold = rsnew;
     }
+    for (let a = 0; a < f; a++) x[xo + a] = xu[a]!;
   }
 }
 
-function makeModel(x: Float64Array, y: Float64Array, nUsers: number, nItems: number, f: number, alpha: number, reg: number): AlsModel {
+function makeModel(x: Float64Array, y: Float64Array, nUsers: number, nItems: number, f: number, alpha: number, reg: number, exponent: number): AlsModel {
   const userFactors = Float32Array.from(x);
   const itemFactors = Float32Array.from(y);
   return {
@@ -140,6 +167,7 @@ function makeModel(x: Float64Array, y: Float64Array, nUsers: number, nItems: num
     nItems,
     alpha,
     regularization: reg,
+    regularizationExponent: exponent,
     userFactors,
     itemFactors,
     scoreUser(u, out) {
@@ -174,6 +202,7 @@ export function fitAls(userItems: Csr, options: AlsOptions = {}): AlsModel {
   const alpha = options.alpha ?? 1;
   const iterations = options.iterations ?? 15;
   const steps = options.cgSteps ?? 3;
+  const exponent = options.regularizationExponent ?? 0;
   const rng = new SeededRandom(options.seed ?? 0);
   const nUsers = userItems.nRows;
   const nItems = userItems.nCols;
@@ -183,11 +212,23 @@ export function fitAls(userItems: Csr, options: AlsOptions = {}): AlsModel {
   for (let k = 0; k < y.length; k++) y[k] = rng.next() * 0.01;
   const itemUsers = transpose(userItems);
   for (let it = 1; it <= iterations; it++) {
-    cgSweep(itemUsers, y, x, f, reg, alpha, steps);
-    cgSweep(userItems, x, y, f, reg, alpha, steps);
-    options.onIteration?.(it, makeModel(x, y, nUsers, nItems, f, alpha, reg));
+    cgSweep(itemUsers, y, x, f, reg, exponent, alpha, steps);
+    cgSweep(userItems, x, y, f, reg, exponent, alpha, steps);
+    options.onIteration?.(it, makeModel(x, y, nUsers, nItems, f, alpha, reg, exponent));
   }
-  return makeModel(x, y, nUsers, nItems, f, alpha, reg);
+  const model = makeModel(x, y, nUsers, nItems, f, alpha, reg, exponent);
+  if (options.exactUsers ?? true) {
+    // The served user vectors: the device's fold-in on the float32 item vectors, row by row.
+    const gram = itemGram(model.itemFactors, f, reg);
+    const foldOptions = { alpha, regularization: reg, regularizationExponent: exponent, gram };
+    for (let u = 0; u < nUsers; u++) {
+      const a = userItems.indptr[u]!;
+      const b = userItems.indptr[u + 1]!;
+      const v = foldIn(model.itemFactors, f, userItems.indices.subarray(a, b), userItems.values.subarray(a, b), foldOptions);
+      model.userFactors.set(v, u * f);
+    }
+  }
+  return model;
 }
 
 /**
@@ -216,10 +257,22 @@ export function alsLoss(model: AlsModel, userItems: Csr): number {
       loss += c * (1 - s) * (1 - s) - s * s;
     }
   }
-  let norms = 0;
-  for (const v of x) norms += v * v;
-  for (const v of y) norms += v * v;
-  return loss + model.regularization * norms;
+  const itemCount = new Int32Array(model.nItems);
+  for (const i of userItems.indices) itemCount[i]!++;
+  const reg = model.regularization;
+  const nu = model.regularizationExponent;
+  let penalty = 0;
+  for (let u = 0; u < model.nUsers; u++) {
+    let s = 0;
+    for (let a = 0; a < f; a++) s += x[u * f + a]! ** 2;
+    penalty += rowRegularization(reg, nu, userItems.indptr[u + 1]! - userItems.indptr[u]!) * s;
+  }
+  for (let i = 0; i < model.nItems; i++) {
+    let s = 0;
+    for (let a = 0; a < f; a++) s += y[i * f + a]! ** 2;
+    penalty += rowRegularization(reg, nu, itemCount[i]!) * s;
+  }
+  return loss + penalty;
 }
 
 export interface FoldInOptions {
@@ -227,6 +280,8 @@ export interface FoldInOptions {
   alpha: number;
   /** λ of the fitted model. */
   regularization: number;
+  /** ν of the fitted model (default 0): the history's λ is λ·max(distinct items, 1)^ν, as in training. */
+  regularizationExponent?: number;
   /** {@link itemGram}(itemFactors, f, λ), precomputed once per model to save O(nItems·f²). */
   gram?: Float64Array;
 }
@@ -234,7 +289,7 @@ export interface FoldInOptions {
 /**
  * The user vector for a history the model has never seen (a shopper on the device), by solving
  * the same regularised least squares exactly (Cholesky on f×f) rather than by a few CG steps:
- *   (YᵀY + λI + Σ_h α·w_h·y_h y_hᵀ) x = Σ_h (1 + α·w_h) y_h.
+ *   (YᵀY + λ_u I + Σ_h α·w_h·y_h y_hᵀ) x = Σ_h (1 + α·w_h) y_h,  λ_u = λ·max(h, 1)^ν.
  * A repeated item's weights add up, as duplicate entries of the training matrix do.
  *
  * @param itemFactors shape [nItems, f], float32 (the model's item vectors).
@@ -252,6 +307,9 @@ export function foldIn(
   const merged = new Map<number, number>();
   items.forEach((i, h) => merged.set(i, (merged.get(i) ?? 0) + weights[h]!));
   const a = Float64Array.from(options.gram ?? itemGram(itemFactors, f, options.regularization));
+  // The gram carries λ on its diagonal; raise it to this history's λ_u (identical when ν = 0).
+  const extra = rowRegularization(options.regularization, options.regularizationExponent ?? 0, merged.size) - options.regularization;
+  if (extra !== 0) for (let p = 0; p < f; p++) a[p * f + p]! += extra;
   const b = new Float64Array(f);
   for (const [i, w] of merged) {
     const yo = i * f;
