@@ -1,0 +1,100 @@
+/**
+ * Image encoder benchmark on the Myntra catalog (`../shared/data/myntra-fashion-small`):
+ *
+ * - training speed (images/s per epoch) on the backend it trains on (wasm), for a time budget
+ *   (BENCH_BUDGET_S, default 600), or the figures recorded with a model already trained by
+ *   `server/train/image-encoder.ts` when BENCH_MODEL names its folder;
+ * - embedding throughput on wasm at batch 256 (best of 3 over 4,096 photos);
+ * - retrieval P@10 on held-out photos (same article type; same type and colour), with the baseline
+ *   measured in the same run on the same split: raw-pixel nearest neighbours (16×16 colour
+ *   thumbnails, cosine).
+ *
+ *   npx tsx bench/image-encoder.bench.ts
+ *   BENCH_MODEL=.data/image-encoder/model npx tsx bench/image-encoder.bench.ts
+ *
+ * Prints a table and writes bench-results/image-encoder.json.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { embed, parameterCount } from '../models/image/encoder';
+import type { Encoder } from '../models/image/encoder';
+import { pixelThumbnails, retrievalPrecision } from '../models/image/retrieval';
+import { loadEncoder, WEIGHTS_FILE } from '../models/image/serialize';
+import type { EncoderModelJson } from '../models/image/serialize';
+import { loadLabelledImages } from '../server/train/image-data';
+import { evaluateEncoder, prepareBackend, splitByPhoto, trainEncoder } from '../server/train/image-encoder';
+import type { EpochStats } from '../server/train/image-encoder';
+
+const MODEL_DIR = process.env.BENCH_MODEL;
+const BUDGET_S = Number(process.env.BENCH_BUDGET_S ?? 600);
+
+async function main(): Promise<void> {
+  const data = await loadLabelledImages({ stylesCsv: '../shared/data/myntra-fashion-small/styles.csv', cacheDir: '.data/image-encoder' });
+  await prepareBackend('wasm');
+  const split = splitByPhoto(data.sha256);
+
+  let encoder: Encoder;
+  let epochs: EpochStats[];
+  let trainSeconds: number;
+  let trainedHere: boolean;
+  if (MODEL_DIR) {
+    const modelJson = JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8')) as EncoderModelJson;
+    const bin = readFileSync(join(MODEL_DIR, WEIGHTS_FILE));
+    encoder = loadEncoder(tf, modelJson, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+    epochs = (modelJson.meta.epochs as EpochStats[] | undefined) ?? [];
+    trainSeconds = Number(modelJson.meta.trainSeconds ?? NaN);
+    trainedHere = false;
+  } else {
+    const result = trainEncoder(data, split.train, { budgetSeconds: BUDGET_S });
+    encoder = result.encoder;
+    epochs = result.epochs;
+    trainSeconds = result.trainSeconds;
+    trainedHere = true;
+  }
+
+  // Embedding throughput on wasm, batch 256, best of 3.
+  const sample = data.images.subarray(0, 4096 * data.size * data.size * 3);
+  await embed(tf, encoder, sample.subarray(0, 256 * data.size * data.size * 3), 256);
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await embed(tf, encoder, sample, 256);
+    best = Math.min(best, performance.now() - t);
+  }
+  const embedPerSecond = 4096 / (best / 1000);
+
+  const ours = await evaluateEncoder(encoder, data, split);
+  const labels = { group: split.group, articleType: data.labels.articleType, colour: data.labels.colour };
+  const baseline = await retrievalPrecision(tf, pixelThumbnails(data.images, data.size, 16), 16 * 16 * 3, split.queries, labels);
+
+  const imagesPerSecond = epochs.length > 0 ? epochs.reduce((s, e) => s + e.images, 0) / epochs.reduce((s, e) => s + e.seconds, 0) : NaN;
+  const results = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model },
+    data: { photos: data.count, trainRows: split.train.length, queryRows: split.queries.length, groups: new Set(split.group).size },
+    model: { params: parameterCount(encoder.config), paramsWithoutHeads: parameterCount(encoder.config, false), embeddingDim: encoder.config.embeddingDim, blocks: encoder.config.blocks },
+    training: { backend: 'wasm', trainedHere, trainSeconds, epochs, imagesPerSecond, secondsPerFullEpoch: split.train.length / imagesPerSecond },
+    embedding: { backend: 'wasm', batch: 256, imagesPerSecond: embedPerSecond },
+    retrieval: { encoder: ours.retrieval, rawPixels16: baseline },
+    targets: { precisionType: 0.85, precisionTypeColour: 0.55, trainMinutes: 30, embedImagesPerSecond: 2000 },
+  };
+  console.table({
+    'train images/s (wasm)': { value: imagesPerSecond.toFixed(0) },
+    'train seconds (total)': { value: trainSeconds.toFixed(0) },
+    'embed images/s (wasm, batch 256)': { value: embedPerSecond.toFixed(0) },
+    'P@10 type — encoder': { value: ours.retrieval.precisionType.toFixed(3) },
+    'P@10 type — raw 16×16 pixels': { value: baseline.precisionType.toFixed(3) },
+    'P@10 type+colour — encoder': { value: ours.retrieval.precisionTypeColour.toFixed(3) },
+    'P@10 type+colour — raw 16×16 pixels': { value: baseline.precisionTypeColour.toFixed(3) },
+  });
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync('bench-results/image-encoder.json', JSON.stringify(results, null, 2));
+  console.log('wrote bench-results/image-encoder.json');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

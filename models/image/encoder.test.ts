@@ -1,0 +1,141 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { augmentInto, Rng } from './augment';
+import { createEncoder, disposeEncoder, embed, encoderConfig, getWeights, toNetworkInput, trainStep } from './encoder';
+import type { EncoderConfig } from './encoder';
+import { registerEncoderGradients } from './gradients';
+import { pixelThumbnails, retrievalPrecision, topK } from './retrieval';
+import { fromArtifacts, loadEncoder, toArtifacts } from './serialize';
+import { registerTrainingKernels } from './training-kernels';
+
+const SIZE = 16;
+const CONFIG: EncoderConfig = encoderConfig(
+  { articleType: 2, colour: 3, gender: 1 },
+  { inputSize: SIZE, embeddingDim: 8, blocks: [{ channels: 8, stride: 1 }, { channels: 16, stride: 2 }] },
+);
+const COLOURS = [
+  [220, 30, 30],
+  [30, 160, 40],
+  [40, 60, 220],
+];
+
+/** Coloured shapes on white: class 0 a filled square, class 1 a thin cross; colour from COLOURS. */
+function shapes(count: number, seed: number): { bytes: Uint8Array; shape: Int32Array; colour: Int32Array } {
+  const rng = new Rng(seed);
+  const bytes = new Uint8Array(count * SIZE * SIZE * 3).fill(255);
+  const shape = new Int32Array(count);
+  const colour = new Int32Array(count);
+  for (let n = 0; n < count; n++) {
+    shape[n] = n % 2;
+    colour[n] = rng.int(3);
+    const c = COLOURS[colour[n] as number]!;
+    const cx = 6 + rng.int(4);
+    const cy = 6 + rng.int(4);
+    for (let y = 0; y < SIZE; y++) {
+      for (let x = 0; x < SIZE; x++) {
+        const inside = shape[n] === 0 ? Math.abs(x - cx) <= 3 && Math.abs(y - cy) <= 3 : x === cx || y === cy;
+        if (!inside) continue;
+        bytes.set(c, (n * SIZE * SIZE + y * SIZE + x) * 3);
+      }
+    }
+  }
+  return { bytes, shape, colour };
+}
+
+beforeAll(async () => {
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  registerEncoderGradients(tf);
+  registerTrainingKernels(tf, 'wasm');
+  await tf.setBackend('wasm');
+  await tf.ready();
+});
+
+describe('image encoder', () => {
+  it('a few training steps on coloured shapes make the loss fall', () => {
+    const data = shapes(32, 1);
+    const encoder = createEncoder(tf, CONFIG, 3);
+    const optimizer = tf.train.adam(0.01);
+    const batch = { input: toNetworkInput(data.bytes, 32, SIZE), count: 32, labels: { articleType: data.shape, colour: data.colour, gender: new Int32Array(32) } };
+    const losses: number[] = [];
+    for (let i = 0; i < 15; i++) losses.push(trainStep(tf, encoder, optimizer, batch));
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.7);
+    optimizer.dispose();
+    disposeEncoder(encoder);
+  });
+
+  it('leaks no tensors in a train step or an embed call', async () => {
+    const data = shapes(8, 2);
+    const encoder = createEncoder(tf, CONFIG, 4);
+    const optimizer = tf.train.adam(0.01);
+    const batch = { input: toNetworkInput(data.bytes, 8, SIZE), count: 8, labels: { articleType: data.shape, colour: data.colour } };
+    trainStep(tf, encoder, optimizer, batch); // the optimiser makes its slots on the first step
+    const before = tf.memory().numTensors;
+    trainStep(tf, encoder, optimizer, batch);
+    await embed(tf, encoder, data.bytes, 4);
+    expect(tf.memory().numTensors).toBe(before);
+    optimizer.dispose();
+    disposeEncoder(encoder);
+  });
+
+  it('embeds L2-normalised, deterministic vectors, the same batched or not', async () => {
+    const data = shapes(10, 3);
+    const encoder = createEncoder(tf, CONFIG, 5);
+    const a = await embed(tf, encoder, data.bytes, 4);
+    const b = await embed(tf, encoder, data.bytes, 256);
+    expect(a.length).toBe(10 * 8);
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 5);
+    for (let n = 0; n < 10; n++) {
+      const norm = Math.hypot(...a.subarray(n * 8, (n + 1) * 8));
+      expect(norm).toBeCloseTo(1, 5);
+    }
+    disposeEncoder(encoder);
+  });
+
+  it('save → load round-trips weights exactly and gives the same embeddings', async () => {
+    const data = shapes(6, 4);
+    const encoder = createEncoder(tf, CONFIG, 6);
+    const weights = getWeights(encoder);
+    const { modelJson, weightData } = toArtifacts(CONFIG, weights, { note: 'test' });
+    const parsed = JSON.parse(JSON.stringify(modelJson)) as typeof modelJson;
+    const back = fromArtifacts(parsed, weightData.slice(0));
+    expect(back.weights.map((w) => w.name)).toEqual(weights.map((w) => w.name));
+    back.weights.forEach((w, i) => expect(Array.from(w.data)).toEqual(Array.from(weights[i]!.data)));
+    const loaded = loadEncoder(tf, parsed, weightData);
+    expect(Array.from(await embed(tf, loaded, data.bytes))).toEqual(Array.from(await embed(tf, encoder, data.bytes)));
+    expect(() => fromArtifacts(parsed, weightData.slice(4))).toThrow(/bytes/);
+    disposeEncoder(encoder);
+    disposeEncoder(loaded);
+  });
+
+  it('augmentation keeps the size and is reproducible for a seed', () => {
+    const data = shapes(2, 5);
+    const a = new Uint8Array(SIZE * SIZE * 3);
+    const b = new Uint8Array(SIZE * SIZE * 3);
+    augmentInto(data.bytes, 1, a, 0, SIZE, new Rng(9));
+    augmentInto(data.bytes, 1, b, 0, SIZE, new Rng(9));
+    expect(a).toEqual(b);
+  });
+});
+
+describe('retrieval precision', () => {
+  it('top-k skips excluded rows and keeps the best first', () => {
+    const scores = new Float32Array([0.1, 0.9, 0.5, 0.95, 0.3]);
+    expect(Array.from(topK(scores, 2, (j) => j === 3))).toEqual([1, 2]);
+  });
+
+  it('counts hits by hand and never counts a duplicate photo', async () => {
+    // Rows 0 and 1 are one photo; row 2 same type+colour as 0; row 3 same type, other colour.
+    const e = new Float32Array([1, 0, 1, 0, 0.9, 0.43589, 0.8, 0.6]);
+    const labels = { group: Int32Array.from([0, 0, 1, 2]), articleType: Int32Array.from([0, 0, 0, 0]), colour: Int32Array.from([0, 0, 0, 1]) };
+    const r = await retrievalPrecision(tf, e, 2, Int32Array.from([0]), labels, 2);
+    expect(r.precisionType).toBe(1);
+    expect(r.precisionTypeColour).toBe(0.5);
+  });
+
+  it('pixel thumbnails are unit vectors', () => {
+    const v = pixelThumbnails(shapes(2, 6).bytes, SIZE, 4);
+    expect(Math.hypot(...v.subarray(0, 48))).toBeCloseTo(1, 5);
+  });
+});
