@@ -193,7 +193,10 @@ describe('processImages on small fixtures', () => {
     expect(again.thumbsReused).toBe(new Set(result.processed.map((p) => p.sha256)).size);
     expect(statSync(thumb).mtimeMs).toBe(before);
     expect(readFileSync(again.encoderInput.file).equals(first)).toBe(true);
-    expect(again.problems).toEqual(result.problems);
+    // libvips words a decode failure differently from run to run (its first warning wins), so
+    // compare what matters: which items have which problem.
+    const summary = (problems: typeof result.problems) => problems.map((p) => `${p.id}:${p.reason}:${p.file}`);
+    expect(summary(again.problems)).toEqual(summary(result.problems));
   });
 
   it('honours encoderSize and thumbSize', async () => {
