@@ -33,7 +33,7 @@ import type { Scorer } from '../models/eval/protocols';
 import { perUserRatioSplit, stratifiedSplit } from '../models/eval/splits';
 import { relevantSets, topLists } from '../models/eval/protocols';
 import { recboleMetrics } from '../models/eval/metrics';
-import { SeededRandom } from '../models/eval/random';
+import { SeededRandom } from '../models/random';
 import { scoreWithVector } from '../models/cf/als';
 
 const DATA = join(process.cwd(), '..', 'shared', 'data', 'movielens-100k', 'u.data');

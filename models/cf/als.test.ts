@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../eval/random';
+import { SeededRandom } from '../random';
 import { alsLoss, fitAls, foldIn, itemGram, scoreWithVector } from './als';
 import type { AlsModel } from './als';
 import { invertSpd, cholesky, choleskySolve } from './dense';

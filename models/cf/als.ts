@@ -8,7 +8,7 @@
  *   Σ_u,i c_ui (p_ui − x_u·y_i)² + λ (Σ_u |x_u|² + Σ_i |y_i|²).
  */
 import type { Scorer } from '../eval/protocols';
-import { SeededRandom } from '../eval/random';
+import { SeededRandom } from '../random';
 import { cholesky, choleskySolve } from './dense';
 import type { Csr } from './sparse';
 import { transpose } from './sparse';

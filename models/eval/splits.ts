@@ -6,7 +6,7 @@
  * (group sizes, rounding, ordering rule), never the same rows.
  */
 import type { Interactions } from './data';
-import { SeededRandom } from './random';
+import { SeededRandom } from '../random';
 
 export interface TrainTest {
   /** Row indices of the training interactions, int32, ascending. */

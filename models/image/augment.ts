@@ -3,26 +3,7 @@
  * mirrored, differently lit, on a background that is not studio white — lands near its kind.
  */
 
-/** A small seeded generator (mulberry32): augmentation is reproducible for a given seed. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-}
+import type { SeededRandom } from '../random';
 
 export interface AugmentOptions {
   /** Largest shift in pixels, each axis (white fills what comes in). */
@@ -45,7 +26,7 @@ const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
  * Writes an augmented copy of image `row` of `src` into `dst` at `dstRow`. Both are packed
  * S×S×3 byte arrays.
  */
-export function augmentInto(src: Uint8Array, row: number, dst: Uint8Array, dstRow: number, size: number, rng: Rng, options: AugmentOptions = DEFAULT_AUGMENT): void {
+export function augmentInto(src: Uint8Array, row: number, dst: Uint8Array, dstRow: number, size: number, rng: SeededRandom, options: AugmentOptions = DEFAULT_AUGMENT): void {
   const rowBytes = size * size * 3;
   const s = row * rowBytes;
   const d = dstRow * rowBytes;

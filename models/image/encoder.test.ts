@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { augmentInto, Rng } from './augment';
+import { augmentInto } from './augment';
+import { SeededRandom } from '../random';
 import { createEncoder, disposeEncoder, embed, encoderConfig, getWeights, toNetworkInput, trainStep } from './encoder';
 import type { EncoderConfig } from './encoder';
 import { registerEncoderGradients } from './gradients';
@@ -23,7 +24,7 @@ const COLOURS = [
 
 /** Coloured shapes on white: class 0 a filled square, class 1 a thin cross; colour from COLOURS. */
 function shapes(count: number, seed: number): { bytes: Uint8Array; shape: Int32Array; colour: Int32Array } {
-  const rng = new Rng(seed);
+  const rng = new SeededRandom(seed);
   const bytes = new Uint8Array(count * SIZE * SIZE * 3).fill(255);
   const shape = new Int32Array(count);
   const colour = new Int32Array(count);
@@ -113,8 +114,8 @@ describe('image encoder', () => {
     const data = shapes(2, 5);
     const a = new Uint8Array(SIZE * SIZE * 3);
     const b = new Uint8Array(SIZE * SIZE * 3);
-    augmentInto(data.bytes, 1, a, 0, SIZE, new Rng(9));
-    augmentInto(data.bytes, 1, b, 0, SIZE, new Rng(9));
+    augmentInto(data.bytes, 1, a, 0, SIZE, new SeededRandom(9));
+    augmentInto(data.bytes, 1, b, 0, SIZE, new SeededRandom(9));
     expect(a).toEqual(b);
   });
 });

@@ -1,4 +1,5 @@
 import type * as tfc from '@tensorflow/tfjs-core';
+import { SeededRandom } from '../random';
 import { summarise } from './stats';
 
 type Tf = typeof tfc;
@@ -15,14 +16,8 @@ export const RESULT_TOLERANCE = 1e-3;
 /** Deterministic uniform floats in [-1, 1) (mulberry32), so every backend sees the same inputs. */
 export function seededUniform(count: number, seed: number): Float32Array {
   const out = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
+  const random = new SeededRandom(seed);
+  for (let i = 0; i < count; i++) out[i] = random.next() * 2 - 1;
   return out;
 }
 

@@ -1,8 +1,9 @@
 /**
  * A small seeded random stream for the demo generator: the same seed gives the same catalog,
- * pictures and shoppers on every machine. Mulberry32, the generator `seededUniform` in
- * models/probe uses, drawn one number at a time.
+ * pictures and shoppers on every machine, drawn from the code base's one seeded generator.
  */
+import { SeededRandom } from '../../models/random';
+
 export interface Random {
   /** Uniform in [0, 1). */
   next(): number;
@@ -29,14 +30,8 @@ function hash32(text: string, seed: number): number {
 }
 
 export function createRandom(seed: number): Random {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const source = new SeededRandom(seed);
+  const next = () => source.next();
   const random: Random = {
     next,
     int: (n) => Math.floor(next() * n),

@@ -18,7 +18,8 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { augmentInto, DEFAULT_AUGMENT, Rng } from '../../models/image/augment';
+import { augmentInto, DEFAULT_AUGMENT } from '../../models/image/augment';
+import { SeededRandom } from '../../models/random';
 import type { AugmentOptions } from '../../models/image/augment';
 import { createEncoder, embed, encoderConfig, getWeights, parameterCount, toNetworkInput, trainStep } from '../../models/image/encoder';
 import type { Encoder, EncoderConfig } from '../../models/image/encoder';
@@ -60,7 +61,7 @@ export function splitByPhoto(sha256: readonly string[], fraction = 0.1, seed = 4
     }
     return g;
   });
-  const rng = new Rng(seed);
+  const rng = new SeededRandom(seed);
   const heldOut = new Uint8Array(ids.size);
   for (let g = 0; g < ids.size; g++) heldOut[g] = rng.next() < fraction ? 1 : 0;
   const train: number[] = [];
@@ -103,7 +104,7 @@ export function trainEncoder(data: LabelledImages, rows: Int32Array, options: Pa
   const classes = { articleType: data.classes.articleType.length, colour: data.classes.colour.length, gender: data.classes.gender.length };
   const encoder = createEncoder(tf, encoderConfig(classes, { inputSize: data.size, ...o.config }), o.seed);
   const optimizer = tf.train.adam(o.learningRate);
-  const rng = new Rng(o.seed + 1000);
+  const rng = new SeededRandom(o.seed + 1000);
   const order = Int32Array.from(rows);
   const batchBytes = new Uint8Array(o.batchSize * data.size * data.size * 3);
   const start = performance.now();

@@ -1,6 +1,7 @@
 /**
- * Seeded pseudo-random numbers (mulberry32): the same seed gives the same splits and the same
- * initial factors in Node and in the browser.
+ * Seeded pseudo-random numbers (mulberry32), the one generator of the code base: the same seed
+ * gives the same splits, initial factors, augmentations, probe inputs and demo data in Node and in
+ * the browser.
  */
 export class SeededRandom {
   private state: number;
@@ -16,6 +17,11 @@ export class SeededRandom {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** A uniform float in [lo, hi). */
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
   }
 
   /** A uniform integer in [0, n). */
