@@ -122,10 +122,10 @@ describe('implicit ALS', () => {
     const gram = itemGram(items, 64, 0.1);
     const hist = Int32Array.from({ length: 100 }, () => rng.int(2000));
     const w = new Float32Array(100).fill(1);
-    foldIn(items, 64, hist, w, { alpha: 1, regularization: 0.1, gram });
-    const t0 = performance.now();
-    for (let r = 0; r < 20; r++) foldIn(items, 64, hist, w, { alpha: 1, regularization: 0.1, gram });
-    expect((performance.now() - t0) / 20).toBeLessThan(5);
+    // Its speed is measured by bench/quality.bench.ts; here, that it is a finite 64-d vector.
+    const user = foldIn(items, 64, hist, w, { alpha: 1, regularization: 0.1, gram });
+    expect(user).toHaveLength(64);
+    expect(Array.from(user).every(Number.isFinite)).toBe(true);
   });
 });
 

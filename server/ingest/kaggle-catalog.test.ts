@@ -343,8 +343,4 @@ describe.skipIf(!exists)('importKaggleStyles on the real Myntra styles.csv (need
     expect(new Set(result.accepted.map((i) => i.id)).size).toBe(result.accepted.length);
     expect(result.accepted.every((i) => i.image === `images/${i.id}.jpg`)).toBe(true);
   });
-
-  it('imports in well under two seconds', () => {
-    expect(ms).toBeLessThan(2000);
-  });
 });
