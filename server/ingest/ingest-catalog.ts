@@ -145,11 +145,9 @@ export async function ingestCatalog(options: IngestCatalogOptions): Promise<Inge
     quarantined: [...catalog.quarantined, ...imageProblems],
     report,
     onProgress: (done) => bar.update(done),
+    ...(interactions ? { interactions: { events: interactions.accepted, quarantined: interactions.quarantined } } : {}),
   });
   bar.stop();
-  if (interactions) {
-    options.store.addInteractions(`interactions:catalog-${version.version}`, interactions.accepted, interactions.quarantined);
-  }
 
   const reportsDir = join(options.dataDir, 'reports');
   mkdirSync(reportsDir, { recursive: true });

@@ -134,6 +134,21 @@ describe('FeatureStore interactions and embeddings', () => {
     store.close();
   });
 
+  it('writes a catalog version and its interactions in one transaction', () => {
+    const { store } = tempStore();
+    const events = [{ userId: 'u1', itemId: 'a', type: 'purchase' as const, timestamp: 5 }];
+    const v1 = store.addCatalogVersion({ items: [item('a')], source: 's', rowsRead: 1, quarantined: [], interactions: { events, quarantined: [] } });
+    expect(store.interactions()).toEqual(events);
+    // An interaction that cannot be written (no timestamp: NOT NULL) takes the catalog version down with it.
+    const bad = [{ userId: 'u1', itemId: 'a', type: 'view' as const, timestamp: null as never }];
+    expect(() =>
+      store.addCatalogVersion({ items: [item('b')], source: 's', rowsRead: 1, quarantined: [], interactions: { events: bad, quarantined: [] } }),
+    ).toThrow();
+    expect(store.latestVersion()?.version).toBe(v1.version);
+    expect(store.interactions()).toEqual(events);
+    store.close();
+  });
+
   it('round-trips float32 embeddings keyed by model version', () => {
     const { store } = tempStore();
     const big = new Float32Array([9, 1.5, -2, 0.25, 9]);

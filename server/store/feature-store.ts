@@ -93,6 +93,11 @@ export interface NewCatalogVersion {
   report?: unknown;
   /** Called after every `progressEvery` rows written. */
   onProgress?: (written: number, total: number) => void;
+  /**
+   * Interactions that came with this catalog, written in the same transaction (batch
+   * `interactions:catalog-<version>`), so a crash never leaves the version without its events.
+   */
+  interactions?: { events: InteractionEvent[]; quarantined: QuarantinedRow[] };
 }
 
 export interface CatalogDelta {
@@ -190,6 +195,9 @@ export class FeatureStore {
       for (const q of input.quarantined) {
         insertQuarantine.run(`catalog:${version}`, q.file, q.line, q.field ?? null, q.reason, q.message, q.raw);
       }
+      if (input.interactions) {
+        this.addInteractions(`interactions:catalog-${version}`, input.interactions.events, input.interactions.quarantined);
+      }
       return info;
     });
     return write.immediate();
@@ -273,7 +281,10 @@ export class FeatureStore {
     }));
   }
 
-  /** Appends interactions (and their quarantined rows) as one batch, in one transaction. */
+  /**
+   * Appends interactions (and their quarantined rows) as one batch, in one transaction (a savepoint
+   * when called inside another, as {@link addCatalogVersion} does).
+   */
   addInteractions(batch: string, events: InteractionEvent[], quarantined: QuarantinedRow[] = []): void {
     const insert = this.db.prepare('INSERT INTO interactions(user_id, item_id, type, ts, weight, batch) VALUES (?, ?, ?, ?, ?, ?)');
     const insertQuarantine = this.db.prepare(
