@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { letterboxRgb as ingestLetterbox } from '../../server/ingest/images';
+import { SeededRandom } from '../random';
+import { letterboxRgb, rgbaOnWhite } from './letterbox';
+
+describe('device letterbox', () => {
+  it('makes the same bytes as ingest for catalog-sized and camera-sized photos', () => {
+    const random = new SeededRandom(7);
+    for (const [w, h] of [[60, 80], [80, 60], [64, 64], [13, 200], [301, 157]] as const) {
+      const rgb = new Uint8Array(w * h * 3).map(() => random.int(256));
+      expect(letterboxRgb(rgb, w, h, 64), `${w}×${h}`).toEqual(ingestLetterbox(rgb, w, h, 64));
+    }
+  });
+
+  it('flattens transparency onto white like ingest does, and names a wrong buffer size', () => {
+    const rgba = new Uint8ClampedArray([10, 20, 30, 255, 0, 0, 0, 0, 200, 100, 0, 128]);
+    expect(Array.from(rgbaOnWhite(rgba, 3, 1))).toEqual([10, 20, 30, 255, 255, 255, 227, 177, 127]);
+    expect(() => rgbaOnWhite(rgba, 2, 2)).toThrow(/12 bytes is not 2×2×4/);
+  });
+});
