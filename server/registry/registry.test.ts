@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeCatalogBlob, DELTA_FORMAT, SNAPSHOT_FORMAT } from '../../models/catalog/snapshot-codec';
 import type { CatalogItem } from '../ingest/types';
 import { FeatureStore } from '../store/feature-store';
 import { Registry } from './registry';
@@ -35,7 +36,7 @@ function modelDir(root: string, content: string): string {
 }
 
 describe('Registry', () => {
-  it('publishes a catalog snapshot and deltas as content-addressed blobs named by the manifest', () => {
+  it('publishes a catalog snapshot and deltas as content-addressed blobs named by the manifest', async () => {
     const { store, registry } = setup();
     store.addCatalogVersion({ items: [item('a'), item('b')], source: 't', rowsRead: 2, quarantined: [] });
     const first = registry.publishCatalog(store, 1);
@@ -49,14 +50,19 @@ describe('Registry', () => {
     expect(manifest.catalogHistory.map((c) => c.version)).toEqual([1]);
     expect(second.deltas.map((d) => d.from)).toEqual([1]);
 
-    const delta = JSON.parse(registry.blobs.read(second.deltas[0]!.sha256).toString()) as {
-      added: CatalogItem[];
-      changed: CatalogItem[];
-      removed: string[];
-    };
+    expect(second.snapshot.format).toBe(SNAPSHOT_FORMAT);
+    expect(second.deltas[0]!.format).toBe(DELTA_FORMAT);
+    const delta = await decodeCatalogBlob(registry.blobs.read(second.deltas[0]!.sha256));
+    if (delta.kind !== 'delta') throw new Error('expected a delta');
+    expect([delta.from, delta.to, delta.contentHash]).toEqual([1, 2, second.contentHash]);
     expect(delta.added.map((i) => i.id)).toEqual(['c']);
     expect(delta.changed.map((i) => i.colour)).toEqual(['Blue']);
     expect(delta.removed).toEqual(['b']);
+    const snapshot = await decodeCatalogBlob(registry.blobs.read(second.snapshot.sha256));
+    expect(snapshot).toMatchObject({ kind: 'snapshot', version: 2, contentHash: second.contentHash });
+    if (snapshot.kind === 'snapshot') expect(snapshot.items).toEqual(store.items(2));
+    // The same version published again is the same blob (deterministic gzip).
+    expect(registry.publishCatalog(store, 2).snapshot.sha256).toBe(second.snapshot.sha256);
     for (const ref of [second.snapshot, ...second.deltas]) {
       const bytes = registry.blobs.read(ref.sha256);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(ref.sha256);

@@ -1,6 +1,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
+import { DELTA_FORMAT, encodeDeltaPayload, encodeSnapshotPayload, SNAPSHOT_FORMAT } from '../../models/catalog/snapshot-codec';
 import type { FeatureStore } from '../store/feature-store';
 import { writeFileAtomic } from './atomic-file';
 import { BlobStore } from './blob-store';
@@ -34,8 +36,9 @@ const catalogEntry = z.object({
   version: z.number().int().positive(),
   contentHash: z.string(),
   itemCount: z.number().int().nonnegative(),
-  snapshot: z.object({ sha256: z.string(), size: z.number() }),
-  deltas: z.array(z.object({ from: z.number().int(), sha256: z.string(), size: z.number() })),
+  /** `format` names the blob's encoding (see models/catalog/snapshot-codec.ts); absent means format 1. */
+  snapshot: z.object({ sha256: z.string(), size: z.number(), format: z.string().optional() }),
+  deltas: z.array(z.object({ from: z.number().int(), sha256: z.string(), size: z.number(), format: z.string().optional() })),
   publishedAt: z.string(),
 });
 
@@ -121,24 +124,23 @@ export class Registry {
 
   /**
    * Publishes a catalog version from the feature store: its snapshot and the deltas from the
-   * last few published versions become blobs, then the manifest points at them.
+   * last few published versions become blobs (compact, gzip-compressed format 2 of
+   * models/catalog/snapshot-codec.ts), then the manifest points at them.
    */
   publishCatalog(store: FeatureStore, version: number): CatalogEntry {
     return this.update((manifest) => {
       const info = store.version(version);
       if (!info) throw new Error(`Catalog version ${version} is not in the feature store`);
-      const snapshot = this.putJson({
-        format: 'fashionml.catalog-snapshot/1',
-        version,
-        contentHash: info.contentHash,
-        items: store.items(version),
-      });
+      const snapshot = {
+        ...this.putCompressed(encodeSnapshotPayload({ version, contentHash: info.contentHash, items: store.items(version) })),
+        format: SNAPSHOT_FORMAT,
+      };
       const previous = [manifest.catalog, ...manifest.catalogHistory].filter(
         (c): c is CatalogEntry => c !== null && c.version !== version,
       );
       const deltas = previous.slice(0, DELTAS_KEPT).map((from) => {
         const delta = store.delta(from.version, version);
-        return { from: from.version, ...this.putJson({ format: 'fashionml.catalog-delta/1', ...delta }) };
+        return { from: from.version, ...this.putCompressed(encodeDeltaPayload({ ...delta, contentHash: info.contentHash })), format: DELTA_FORMAT };
       });
       const entry: CatalogEntry = {
         version,
@@ -219,8 +221,9 @@ export class Registry {
     });
   }
 
-  private putJson(value: unknown): BlobRef {
-    return this.blobs.put(Buffer.from(JSON.stringify(value)));
+  /** gzip level 9 with Node's fixed header (no name, mtime 0): the same payload is always the same blob. */
+  private putCompressed(payload: Uint8Array): BlobRef {
+    return this.blobs.put(gzipSync(payload, { level: 9 }));
   }
 
   /** Reads, changes and atomically rewrites the manifest under the publish lock. */

@@ -1,10 +1,11 @@
 /** On-device storage: open a `FashionStore` and pass it to whatever needs persistence. */
 export { openFashionStore } from './store';
-export type { CloseReason, FashionStore, KeyQuery, OpenFashionStoreOptions } from './store';
+export type { CloseReason, FashionStore, KeyQuery, OpenFashionStoreOptions, WriteOp } from './store';
 export { SCHEMA_VERSION } from './migrations';
-export { DB_NAME, STORE_NAMES, embeddingsOf } from './schema';
+export { DB_NAME, STORE_NAMES, chunksOf, embeddingsOf } from './schema';
 export type {
   BlobRecord,
+  DownloadChunkRecord,
   EmbeddingRecord,
   ExperimentRecord,
   FashionDB,

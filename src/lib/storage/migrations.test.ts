@@ -77,6 +77,11 @@ const V2_STORES: Record<string, StoreShape> = {
   },
 };
 
+const V3_STORES: Record<string, StoreShape> = {
+  ...V2_STORES,
+  downloads: { keyPath: ['sha256', 'offset'], autoIncrement: false, indexes: {} },
+};
+
 function item(id: string, articleType: string, masterCategory = 'Apparel'): ItemRecord {
   return {
     id,
@@ -103,8 +108,8 @@ afterEach(() => {
 });
 
 describe('schema versions', () => {
-  it('the latest version is 2, one migration per version', () => {
-    expect(SCHEMA_VERSION).toBe(2);
+  it('the latest version is 3, one migration per version', () => {
+    expect(SCHEMA_VERSION).toBe(3);
     expect(MIGRATIONS).toHaveLength(SCHEMA_VERSION);
   });
 
@@ -117,7 +122,24 @@ describe('schema versions', () => {
     const store = await open();
     expect(store.version).toBe(SCHEMA_VERSION);
     store.close();
-    expect(await describeDatabase()).toEqual({ version: 2, stores: V2_STORES });
+    expect(await describeDatabase()).toEqual({ version: 3, stores: V3_STORES });
+  });
+});
+
+describe('upgrading v2 → v3', () => {
+  it('adds the downloads store and keeps every row', async () => {
+    const v2 = await open({ version: 2 });
+    await v2.putMany('items', [item('a', 'Tshirts'), item('b', 'Jeans')]);
+    await v2.put('meta', { key: 'sync.active', value: { catalog: 1 } });
+    v2.close();
+
+    const v3 = await open({ version: 3 });
+    expect((await v3.getAllFromIndex('items', 'byArticleType', 'Jeans')).map((i) => i.id)).toEqual(['b']);
+    expect((await v3.get('meta', 'sync.active'))?.value).toEqual({ catalog: 1 });
+    await v3.put('downloads', { sha256: 'ab', offset: 0, bytes: new Uint8Array([1, 2]).buffer, storedAt: 1 });
+    expect(await v3.count('downloads')).toBe(1);
+    v3.close();
+    expect(await describeDatabase()).toEqual({ version: 3, stores: V3_STORES });
   });
 });
 
@@ -187,7 +209,7 @@ describe('upgrading v1 → v2', () => {
 });
 
 describe('opening errors', () => {
-  it.each([0, 3, 1.5, Number.NaN])('rejects version %s with RangeError before touching the database', async (version) => {
+  it.each([0, 4, 1.5, Number.NaN])('rejects version %s with RangeError before touching the database', async (version) => {
     const openSpy = vi.spyOn(indexedDB, 'open');
     await expect(openFashionStore({ version })).rejects.toBeInstanceOf(RangeError);
     expect(openSpy).not.toHaveBeenCalled();

@@ -40,8 +40,16 @@ const v2: Migration = (_db, tx) => {
   tx.objectStore('items').createIndex('byArticleType', 'articleType');
 };
 
+/**
+ * v3: `downloads`, the chunks of blobs still being downloaded, so a sync cut off mid-blob resumes
+ * with a Range request instead of starting over. A new store: nothing to backfill.
+ */
+const v3: Migration = (db) => {
+  db.createObjectStore('downloads', { keyPath: ['sha256', 'offset'] });
+};
+
 /** `MIGRATIONS[n - 1]` upgrades version n - 1 to version n. Append only; never edit a shipped one. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
 
 /** The latest schema version, the one `openFashionStore` opens by default. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

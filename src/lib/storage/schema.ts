@@ -52,6 +52,20 @@ export interface BlobRecord {
   storedAt: number;
 }
 
+/**
+ * Part of a blob being downloaded (from schema v3), keyed by `[sha256, offset]`: what an interrupted
+ * download already received, so the next attempt asks only for the rest (an HTTP Range request).
+ * The chunks of one blob are contiguous from offset 0; they are deleted once the blob is verified.
+ */
+export interface DownloadChunkRecord {
+  sha256: string;
+  /** Where `bytes` start within the blob. */
+  offset: number;
+  bytes: ArrayBuffer;
+  /** Epoch ms. */
+  storedAt: number;
+}
+
 export type { InteractionType };
 
 /** A shopper event. `id` is assigned by the store (autoIncrement) when absent. */
@@ -98,6 +112,7 @@ export interface FashionDB extends DBSchema {
   };
   embeddings: { key: [modelVersion: string, itemId: string]; value: EmbeddingRecord };
   blobs: { key: string; value: BlobRecord };
+  downloads: { key: [sha256: string, offset: number]; value: DownloadChunkRecord };
   interactions: {
     key: number;
     value: InteractionRecord;
@@ -124,7 +139,13 @@ export const STORE_NAMES: readonly StoreName[] = [
   'interactions',
   'experiments',
   'metrics',
+  'downloads',
 ];
+
+/** Key range covering every kept chunk of one blob's download, in offset order. */
+export function chunksOf(sha256: string): IDBKeyRange {
+  return IDBKeyRange.bound([sha256], [sha256, []]);
+}
 
 /**
  * Key range covering every embedding of one model version. Array keys sort after strings, so

@@ -289,6 +289,69 @@ describe('atomic writes', () => {
   });
 });
 
+describe('batch across stores', () => {
+  it('applies clears, deletes and puts in order, in several stores at once, reporting progress', async () => {
+    const store = await open();
+    await store.putMany('items', [item('a'), item('b'), item('c')]);
+    await store.put('blobs', blob('snapshot', new ArrayBuffer(4)));
+    const progress: number[] = [];
+    await store.batch(
+      [
+        { store: 'items', delete: 'b' },
+        { store: 'items', put: item('d') },
+        { store: 'items', put: item('a', { title: 'changed' }) },
+        { store: 'blobs', delete: 'snapshot' },
+        { store: 'meta', put: { key: 'sync.active', value: { catalog: 2 } } },
+      ],
+      (done, total) => progress.push(done / total),
+    );
+    expect((await store.getAll('items')).map((i) => [i.id, i.title])).toEqual([
+      ['a', 'changed'],
+      ['c', 'Item c'],
+      ['d', 'Item d'],
+    ]);
+    expect(await store.count('blobs')).toBe(0);
+    expect((await store.get('meta', 'sync.active'))?.value).toEqual({ catalog: 2 });
+    expect(progress).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
+
+    await store.batch([{ store: 'items', clear: true }, { store: 'items', put: item('z') }]);
+    expect((await store.getAll('items')).map((i) => i.id)).toEqual(['z']);
+  });
+
+  it('a failing operation rolls back every store of the batch', async () => {
+    const store = await open();
+    await store.put('items', item('keep'));
+    await store.put('meta', { key: 'sync.active', value: 1 });
+    const invalid = { ...item('x') } as Partial<ItemRecord>;
+    delete invalid.id;
+    const failure = store.batch([
+      { store: 'items', clear: true },
+      { store: 'items', put: item('new') },
+      { store: 'meta', put: { key: 'sync.active', value: 2 } },
+      { store: 'items', put: invalid as ItemRecord },
+    ]);
+    await expect(failure).rejects.toMatchObject({ name: 'DataError' });
+    expect((await store.getAll('items')).map((i) => i.id)).toEqual(['keep']);
+    expect((await store.get('meta', 'sync.active'))?.value).toBe(1);
+  });
+
+  it('quota at commit becomes StorageQuotaError and nothing is written', async () => {
+    const store = await open();
+    failPut(2, 'commit');
+    const error = await store
+      .batch([
+        { store: 'blobs', put: blob('w', new ArrayBuffer(1000)) },
+        { store: 'meta', put: { key: 'sync.active', value: 2 } },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageQuotaError);
+    expect((error as Error).message).toContain('could not save 2 records of 1.0 kB to "blobs, meta"');
+    vi.restoreAllMocks();
+    expect(await store.count('blobs')).toBe(0);
+    expect(await store.count('meta')).toBe(0);
+  });
+});
+
 describe('quota errors', () => {
   it('a put that throws QuotaExceededError becomes StorageQuotaError naming the store and usage', async () => {
     const store = await open();

@@ -32,6 +32,11 @@ export interface OpenFashionStoreOptions {
 /** Key or key range accepted by reads and `delete`. */
 export type KeyQuery<S extends StoreName> = KeyOf<S> | IDBKeyRange;
 
+/** One write of a {@link FashionStore.batch}: put a record, delete a key or range, or clear a store. */
+export type WriteOp = {
+  [S in StoreName]: { store: S; put: RecordOf<S> } | { store: S; delete: KeyQuery<S> } | { store: S; clear: true };
+}[StoreName];
+
 /**
  * The app's storage, typed by store name (`FashionDB`). Business logic depends on this interface,
  * never on idb.
@@ -73,6 +78,13 @@ export interface FashionStore {
   delete<S extends StoreName>(store: S, query: KeyQuery<S>): Promise<void>;
   /** Deletes every record of one store. */
   clear(store: StoreName): Promise<void>;
+  /**
+   * Runs puts, deletes and clears across several stores, in the given order, in one transaction:
+   * all of them take effect or none do (e.g. a new catalog's items and the record that makes it
+   * active). `onProgress(done, total)` is called as each operation completes inside the
+   * transaction; nothing is visible to readers until the whole batch commits.
+   */
+  batch(ops: readonly WriteOp[], onProgress?: (done: number, total: number) => void): Promise<void>;
   /** Deletes every record of every store in one transaction; the schema stays. */
   clearAll(): Promise<void>;
   /** Closes the connection; later calls reject. Idempotent. */
@@ -208,6 +220,29 @@ class IdbFashionStore implements FashionStore {
 
   async clear(store: StoreName): Promise<void> {
     await this.write(store, { recordCount: 0 }, (os) => os.clear());
+  }
+
+  async batch(ops: readonly WriteOp[], onProgress?: (done: number, total: number) => void): Promise<void> {
+    const db = this.open();
+    if (ops.length === 0) return;
+    const names = [...new Set(ops.map((op) => op.store))];
+    const prepared = ops.map((op) => ('put' in op ? { ...op, put: compactRecord(op.store, op.put as RecordOf<typeof op.store>) } : op));
+    const puts = prepared.filter((op) => 'put' in op);
+    const bytes = puts.reduce((sum, op) => sum + binaryBytes(op.put), 0);
+    const tx = db.transaction(names, 'readwrite') as unknown as AnyWriteTx;
+    await this.settle(tx, names.join(', '), { recordCount: puts.length, ...(bytes ? { bytes } : {}) }, () => {
+      let done = 0;
+      const pending = prepared.map((op) => {
+        // Each operation is typed by its store above; across stores the handle cannot be.
+        const os = tx.objectStore(op.store) as unknown as IDBPObjectStore<FashionDB, [StoreName], StoreName, 'readwrite'>;
+        const request: Promise<unknown> = 'put' in op ? os.put(op.put as never) : 'delete' in op ? os.delete(op.delete as never) : os.clear();
+        const counted = request.then(() => onProgress?.(++done, prepared.length));
+        // If a later request throws synchronously these reject after the abort; the caller gets the first error.
+        counted.catch(() => undefined);
+        return counted;
+      });
+      return Promise.all(pending);
+    });
   }
 
   async clearAll(): Promise<void> {

@@ -1,0 +1,144 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { CatalogItem } from './item';
+import {
+  CatalogCodecError,
+  decodeCatalogBlob,
+  decodeItemColumns,
+  DELTA_FORMAT,
+  encodeDeltaPayload,
+  encodeItemColumns,
+  encodeSnapshotPayload,
+  gunzip,
+  gzip,
+  SNAPSHOT_FORMAT,
+} from './snapshot-codec';
+
+const shirt = (id: string, overrides: Partial<CatalogItem> = {}): CatalogItem => ({
+  id,
+  title: `Demo Shirt ${id}`,
+  gender: 'Men',
+  masterCategory: 'Apparel',
+  subCategory: 'Topwear',
+  articleType: 'Shirts',
+  colour: 'Navy Blue',
+  season: 'Fall',
+  year: 2011,
+  usage: 'Casual',
+  image: `images/${id}.jpg`,
+  imageSha256: id.padStart(64, '0'),
+  attributes: {},
+  ...overrides,
+});
+
+// Every optional field present, absent, and unusual (empty strings, a path off the pattern).
+const ITEMS: CatalogItem[] = [
+  shirt('15970'),
+  shirt('39386', { colour: 'Blue', articleType: 'Jeans', subCategory: 'Bottomwear', year: 2012 }),
+  { id: 'x-1', title: 'No extras', gender: 'Unisex', masterCategory: 'Accessories', subCategory: 'Bags', articleType: 'Backpacks', colour: '', attributes: {} },
+  shirt('7', { price: 12.5, description: 'Soft cotton, "quoted"', image: 'photos/other.png', attributes: { fit: 'slim', material: 'linen' } }),
+  shirt('8', { season: '', attributes: { material: 'wool' } }),
+];
+// Absent fields must come back absent, not as `undefined` keys.
+delete ITEMS[4]!.usage;
+delete ITEMS[4]!.imageSha256;
+
+const gz = (bytes: Uint8Array) => new Uint8Array(gzipSync(bytes, { level: 9 }));
+
+describe('catalog columns', () => {
+  it('round-trip every item exactly, absent fields staying absent', () => {
+    const columns = encodeItemColumns(ITEMS);
+    const back = decodeItemColumns(JSON.parse(JSON.stringify(columns)), 'test');
+    expect(back).toEqual(ITEMS);
+    expect(back.map((item) => Object.keys(item).sort())).toEqual(ITEMS.map((item) => Object.keys(item).sort()));
+  });
+
+  it('dictionary-encode repeated values and write pattern image paths as a flag', () => {
+    const columns = encodeItemColumns(ITEMS);
+    expect(columns.gender.dict).toEqual(['Men', 'Unisex']);
+    expect(columns.gender.codes).toEqual([0, 0, 1, 0, 0]);
+    expect(columns.usage?.codes).toEqual([0, 0, -1, 0, -1]);
+    expect(columns.image).toEqual({ template: 'images/{id}.jpg', values: [1, 1, null, 'photos/other.png', 1] });
+    expect(columns.attributes).toEqual({ keys: ['fit', 'material'], rows: [3, 4], entries: [[0, 'slim', 1, 'linen'], [1, 'wool']] });
+  });
+
+  it('leave out optional columns no item uses', () => {
+    const columns = encodeItemColumns([ITEMS[2]!]);
+    expect([columns.season, columns.year, columns.image, columns.imageSha256, columns.attributes]).toEqual([null, null, null, null, null]);
+    expect(decodeItemColumns(columns, 'test')).toEqual([ITEMS[2]]);
+  });
+
+  it('name the column and row of a fault', () => {
+    const columns = JSON.parse(JSON.stringify(encodeItemColumns(ITEMS))) as Record<string, unknown>;
+    const broken = (change: (c: Record<string, any>) => void) => {
+      const copy = structuredClone(columns) as Record<string, any>;
+      change(copy);
+      return () => decodeItemColumns(copy, 'blob abc items');
+    };
+    expect(broken((c) => (c.colour.codes[3] = 9))).toThrow('blob abc items: column "colour" row 3: code 9 is outside the dictionary (3 values)');
+    expect(broken((c) => c.title.pop())).toThrow('column "title" has 4 entries for 5 items');
+    expect(broken((c) => delete c.id)).toThrow('column "id" is missing');
+    expect(broken((c) => (c.year[1] = '2012'))).toThrow('column "year" row 1: expected a number or null, got "2012"');
+    expect(broken((c) => (c.image.values[0] = 2))).toThrow('column "image" row 0: expected a path, 1 or null, got 2');
+    expect(broken((c) => (c.count = -1))).toThrow('"count" must be a non-negative integer');
+    expect(broken((c) => (c.count = -1))).toThrow(CatalogCodecError);
+  });
+});
+
+describe('snapshot and delta blobs', () => {
+  it('a gzip snapshot decodes to the same version, hash and items', async () => {
+    const blob = gz(encodeSnapshotPayload({ version: 3, contentHash: 'h3', items: ITEMS }));
+    expect(blob[0]).toBe(0x1f);
+    const back = await decodeCatalogBlob(blob);
+    expect(back).toEqual({ kind: 'snapshot', format: SNAPSHOT_FORMAT, version: 3, contentHash: 'h3', items: ITEMS });
+  });
+
+  it('a gzip delta keeps added, changed and removed apart', async () => {
+    const blob = gz(encodeDeltaPayload({ from: 2, to: 3, contentHash: 'h3', added: [ITEMS[0]!], changed: ITEMS.slice(1, 3), removed: ['old-1', 'old-2'] }));
+    expect(await decodeCatalogBlob(blob)).toEqual({
+      kind: 'delta',
+      format: DELTA_FORMAT,
+      from: 2,
+      to: 3,
+      contentHash: 'h3',
+      added: [ITEMS[0]],
+      changed: ITEMS.slice(1, 3),
+      removed: ['old-1', 'old-2'],
+    });
+  });
+
+  it('still reads format 1 (plain JSON) published before format 2', async () => {
+    const v1 = new TextEncoder().encode(JSON.stringify({ format: 'fashionml.catalog-snapshot/1', version: 1, contentHash: 'h1', items: ITEMS }));
+    expect(await decodeCatalogBlob(v1)).toMatchObject({ kind: 'snapshot', version: 1, items: ITEMS });
+    const d1 = new TextEncoder().encode(JSON.stringify({ format: 'fashionml.catalog-delta/1', from: 1, to: 2, added: [], changed: [ITEMS[1]], removed: ['a'] }));
+    expect(await decodeCatalogBlob(d1)).toMatchObject({ kind: 'delta', from: 1, to: 2, changed: [ITEMS[1]], removed: ['a'] });
+  });
+
+  it('is much smaller than format 1 for a catalog-like set of items', () => {
+    const colours = ['Navy Blue', 'Black', 'White', 'Red', 'Grey'];
+    const items = Array.from({ length: 2000 }, (_, i) =>
+      shirt(String(10000 + i), { colour: colours[i % 5]!, title: `Brand${i % 40} Men ${colours[i % 5]} Shirt` }),
+    );
+    const v1 = gz(new TextEncoder().encode(JSON.stringify({ format: 'fashionml.catalog-snapshot/1', version: 1, contentHash: 'h', items })));
+    const v2 = gz(encodeSnapshotPayload({ version: 1, contentHash: 'h', items }));
+    expect(v2.length).toBeLessThan(v1.length * 0.7);
+  });
+
+  it('gzip and gunzip from the platform streams agree with zlib', async () => {
+    const payload = encodeSnapshotPayload({ version: 1, contentHash: 'h', items: ITEMS });
+    expect(await gunzip(gz(payload))).toEqual(payload);
+    expect(await decodeCatalogBlob(await gzip(payload))).toMatchObject({ kind: 'snapshot', items: ITEMS });
+  });
+
+  it('refuses damaged, foreign and unknown blobs with a message naming the blob', async () => {
+    const blob = gz(encodeSnapshotPayload({ version: 1, contentHash: 'h', items: ITEMS }));
+    const truncated = blob.slice(0, blob.length - 20);
+    await expect(decodeCatalogBlob(truncated, 'blob 1234')).rejects.toThrow(/^blob 1234: the gzip data is damaged/);
+    await expect(decodeCatalogBlob(new Uint8Array([0xff, 0xd8, 0xff]), 'blob 1234')).rejects.toThrow('blob 1234: not a catalog snapshot or delta');
+    const other = gz(new TextEncoder().encode(JSON.stringify({ format: 'something/9' })));
+    await expect(decodeCatalogBlob(other, 'blob 1234')).rejects.toThrow('blob 1234: unknown format "something/9"');
+    const badVersion = gz(new TextEncoder().encode(JSON.stringify({ format: SNAPSHOT_FORMAT, version: 0, contentHash: 'h', items: encodeItemColumns([]) })));
+    await expect(decodeCatalogBlob(badVersion, 'blob 1234')).rejects.toThrow('blob 1234: "version" must be a positive integer, got 0');
+    expect(() => encodeSnapshotPayload({ version: 1.5, contentHash: 'h', items: [] })).toThrow('snapshot version must be a positive integer');
+  });
+});
