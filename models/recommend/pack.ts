@@ -35,6 +35,12 @@ export interface RankerPackMeta {
   };
   /** Content vectors (title words and attributes) for similar items, text search and cold items. */
   contentVectors?: PackMatrix;
+  /**
+   * The content model (models/content/content-model.ts `ContentModelJSON`, e.g. `content.json`):
+   * the device recomputes every item's content vector from the catalog rows with it, so the
+   * vectors need not be synced; `dim` is its output width.
+   */
+  contentModel?: { file: string; dim: number };
   /** Per-item statistics (float32 columns), e.g. popularity, trending, freshness. */
   itemStats: PackMatrix & { columns: string[] };
   /** How a local history becomes a user vector (same numbers as training). */
