@@ -295,8 +295,25 @@ function oneHot(labels: Int32Array, classes: number, smoothing: number): Float32
 /**
  * One optimiser step on `batch`: the weighted sum of the tasks' softmax cross-entropies. Updates
  * the batch-norm moving statistics. Returns the loss before the step. Leaves no tensors behind.
+ * Reads the loss synchronously: for webgpu use `trainStepAsync`.
  */
 export function trainStep(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, batch: TrainBatch, loss: LossConfig = DEFAULT_LOSS): number {
+  const value = trainStepTensor(tf, encoder, optimizer, batch, loss);
+  const lossValue = value.dataSync()[0] as number;
+  value.dispose();
+  return lossValue;
+}
+
+/** `trainStep` that reads the loss with `await data()` (safe on webgpu; also waits for the step). */
+export async function trainStepAsync(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, batch: TrainBatch, loss: LossConfig = DEFAULT_LOSS): Promise<number> {
+  const value = trainStepTensor(tf, encoder, optimizer, batch, loss);
+  const lossValue = (await value.data())[0] as number;
+  value.dispose();
+  return lossValue;
+}
+
+/** One optimiser step; returns the loss before the step as a scalar the caller disposes. */
+export function trainStepTensor(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, batch: TrainBatch, loss: LossConfig = DEFAULT_LOSS): tfc.Scalar {
   const { config } = encoder;
   const half = config.inputSize / 2;
   const targets: Partial<Record<Task, tfc.Tensor2D>> = {};
@@ -331,9 +348,8 @@ export function trainStep(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, ba
       variance.assign(tf.add(tf.mul(variance, momentum), tf.mul(m.variance, 1 - momentum)));
     });
   });
-  const lossValue = value.dataSync()[0] as number;
-  tf.dispose([value, input, ...Object.values(grads), ...Object.values(targets), ...moments.flatMap((m) => [m.mean, m.variance])]);
-  return lossValue;
+  tf.dispose([input, ...Object.values(grads), ...Object.values(targets), ...moments.flatMap((m) => [m.mean, m.variance])]);
+  return value;
 }
 
 /** Every weight (trainable, then state) as plain arrays, in storage order. */
