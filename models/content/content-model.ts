@@ -190,7 +190,8 @@ export class ContentModel {
     const idf = new Float32Array(vocabulary.length);
     vocabulary.forEach((term, i) => {
       const df = wordDf.get(term) ?? fieldDf.get(term) ?? 0;
-      idf[i] = Math.log((1 + n) / (1 + df)) + 1;
+      // Rounded as the file stores it, so the device's vectors equal the trainer's.
+      idf[i] = Math.round((Math.log((1 + n) / (1 + df)) + 1) * 1e5) / 1e5;
     });
 
     const placeholder = new ContentModel(dim, vocabulary, idf, fieldWeights, new Float32Array(0), {});
