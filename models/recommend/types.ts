@@ -60,6 +60,8 @@ export interface FeedResponse {
   elapsedMs: number;
   /** True when served from the LRU cache for an identical request state. */
   cached: boolean;
+  /** History events left out because the model does not know their item (e.g. removed from the catalog). */
+  unknownHistoryItems?: number;
 }
 
 export type SimilarMode = 'visual' | 'content' | 'blend';

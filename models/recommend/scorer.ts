@@ -1,0 +1,283 @@
+/**
+ * Scorers: dot products of one query vector with every row of an item matrix, and the top K rows.
+ * The engine ranks the whole catalog through this one interface, so the caller chooses where the
+ * arithmetic runs: {@link jsScorer} (plain loops over a Float32Array, no TF.js) or
+ * {@link tfScorer} (matMul + topk on TF.js's active backend, the matrix kept as a tensor).
+ *
+ * The TF.js scorer takes the `tf` namespace as a parameter, so the Node benchmarks (wasm) and the
+ * browser worker (webgpu, webgl, wasm, cpu) share it, and models/ never imports a backend.
+ */
+import type * as tfc from '@tensorflow/tfjs-core';
+
+/** The best rows for one query, best first. */
+export interface TopK {
+  /** Row indices, shape [≤ k], int32. */
+  indices: Int32Array;
+  /** Their scores y_i·x, shape [≤ k], float32, non-increasing. */
+  scores: Float32Array;
+}
+
+/** One item matrix made ready for scoring by a {@link Scorer}. */
+export interface ScoringMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  /** y_i·x for every row. @param x shape [cols], float32. @returns shape [rows], float32. */
+  scores(x: Float32Array): Promise<Float32Array>;
+  /**
+   * The `k` rows with the highest y_i·x among those with `allowed[i] !== 0` (every row when
+   * `allowed` is absent); fewer when fewer rows are allowed. Ties keep the lower row first.
+   * @param x shape [cols], float32. @param allowed shape [rows], uint8 (1 = may be returned).
+   */
+  topK(x: Float32Array, k: number, allowed?: Uint8Array): Promise<TopK>;
+  /** Frees what the matrix holds (tensors); the matrix must not be used afterwards. */
+  dispose(): void;
+}
+
+export interface Scorer {
+  /** `js`, or `tfjs-<backend>` for the TF.js scorer (the backend active when it was made). */
+  readonly name: string;
+  /** Takes a row-major matrix, shape [rows, cols], float32. The scorer may keep or copy it. */
+  prepare(values: Float32Array, rows: number, cols: number): ScoringMatrix;
+}
+
+function checkShape(where: string, values: Float32Array, rows: number, cols: number): void {
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 1) {
+    throw new Error(`${where}: bad matrix shape ${rows}×${cols}`);
+  }
+  if (values.length !== rows * cols) throw new Error(`${where}: ${values.length} values is not ${rows}×${cols}`);
+}
+
+function checkQuery(where: string, x: Float32Array, cols: number): void {
+  if (x.length !== cols) throw new Error(`${where}: query vector has ${x.length} values, the matrix has ${cols} columns`);
+}
+
+function checkK(where: string, k: number): void {
+  if (!Number.isInteger(k) || k < 0) throw new Error(`${where}: k must be a non-negative integer, got ${k}`);
+}
+
+/**
+ * The plain-JS scorer: scores and selects in one pass (a size-k min-heap), so it allocates nothing
+ * of catalog size for {@link ScoringMatrix.topK}. The matrix is used in place, not copied.
+ */
+export function jsScorer(): Scorer {
+  return {
+    name: 'js',
+    prepare(values, rows, cols) {
+      checkShape('jsScorer', values, rows, cols);
+      return {
+        rows,
+        cols,
+        async scores(x) {
+          checkQuery('jsScorer.scores', x, cols);
+          const out = new Float32Array(rows);
+          dotRows(values, cols, x, out);
+          return out;
+        },
+        async topK(x, k, allowed) {
+          checkQuery('jsScorer.topK', x, cols);
+          checkK('jsScorer.topK', k);
+          if (allowed !== undefined && allowed.length !== rows) {
+            throw new Error(`jsScorer.topK: mask has ${allowed.length} entries, the matrix has ${rows} rows`);
+          }
+          return heapTopK(values, rows, cols, x, k, allowed);
+        },
+        dispose() {},
+      };
+    },
+  };
+}
+
+/** out[i] = y_i·x over a row-major [rows, f] matrix. */
+export function dotRows(values: Float32Array, f: number, x: ArrayLike<number>, out: Float32Array): void {
+  const rows = out.length;
+  for (let i = 0; i < rows; i++) {
+    const o = i * f;
+    let s = 0;
+    for (let a = 0; a < f; a++) s += values[o + a]! * x[a]!;
+    out[i] = s;
+  }
+}
+
+/** One dot product of row `row` of a [*, f] matrix with x. */
+export function dotRow(values: Float32Array, f: number, row: number, x: ArrayLike<number>): number {
+  const o = row * f;
+  let s = 0;
+  for (let a = 0; a < f; a++) s += values[o + a]! * x[a]!;
+  return s;
+}
+
+/**
+ * Top k of y_i·x with a binary min-heap keyed by (score, -index), so that ties prefer the lower
+ * index like a stable descending sort.
+ */
+function heapTopK(values: Float32Array, rows: number, f: number, x: Float32Array, k: number, allowed?: Uint8Array): TopK {
+  const cap = Math.min(k, rows);
+  const hs = new Float64Array(cap);
+  const hi = new Int32Array(cap);
+  let size = 0;
+  for (let i = 0; i < rows; i++) {
+    if (allowed !== undefined && allowed[i] === 0) continue;
+    const o = i * f;
+    let s = 0;
+    for (let a = 0; a < f; a++) s += values[o + a]! * x[a]!;
+    s = Math.fround(s);
+    if (size < cap) {
+      // Sift up.
+      let c = size++;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (!worse(s, i, hs[p]!, hi[p]!)) break;
+        hs[c] = hs[p]!;
+        hi[c] = hi[p]!;
+        c = p;
+      }
+      hs[c] = s;
+      hi[c] = i;
+    } else if (cap > 0 && worse(hs[0]!, hi[0]!, s, i)) {
+      siftDown(hs, hi, size, s, i);
+    }
+  }
+  return drainHeap(hs, hi, size);
+}
+
+/** True when (s1, i1) ranks below (s2, i2): lower score, or equal score and higher index. */
+function worse(s1: number, i1: number, s2: number, i2: number): boolean {
+  return s1 < s2 || (s1 === s2 && i1 > i2);
+}
+
+function siftDown(hs: Float64Array, hi: Int32Array, size: number, s: number, i: number): void {
+  let c = 0;
+  for (;;) {
+    const l = 2 * c + 1;
+    if (l >= size) break;
+    const r = l + 1;
+    const m = r < size && worse(hs[r]!, hi[r]!, hs[l]!, hi[l]!) ? r : l;
+    if (!worse(hs[m]!, hi[m]!, s, i)) break;
+    hs[c] = hs[m]!;
+    hi[c] = hi[m]!;
+    c = m;
+  }
+  hs[c] = s;
+  hi[c] = i;
+}
+
+function drainHeap(hs: Float64Array, hi: Int32Array, size: number): TopK {
+  const indices = new Int32Array(size);
+  const scores = new Float32Array(size);
+  for (let n = size - 1; n >= 0; n--) {
+    indices[n] = hi[0]!;
+    scores[n] = hs[0]!;
+    const lastS = hs[n]!;
+    const lastI = hi[n]!;
+    if (n > 0) siftDown(hs, hi, n, lastS, lastI);
+  }
+  return { indices, scores };
+}
+
+/**
+ * Top k over precomputed scores (re-ranking, blends), with the same tie rule and mask as the
+ * scorers. @param scores shape [n]. @param allowed shape [n], uint8.
+ */
+export function topKOfScores(scores: ArrayLike<number>, k: number, allowed?: Uint8Array): TopK {
+  checkK('topKOfScores', k);
+  const n = scores.length;
+  const cap = Math.min(k, n);
+  const hs = new Float64Array(cap);
+  const hi = new Int32Array(cap);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    if (allowed !== undefined && allowed[i] === 0) continue;
+    const s = scores[i]!;
+    if (Number.isNaN(s)) continue;
+    if (size < cap) {
+      let c = size++;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (!worse(s, i, hs[p]!, hi[p]!)) break;
+        hs[c] = hs[p]!;
+        hi[c] = hi[p]!;
+        c = p;
+      }
+      hs[c] = s;
+      hi[c] = i;
+    } else if (cap > 0 && worse(hs[0]!, hi[0]!, s, i)) {
+      siftDown(hs, hi, size, s, i);
+    }
+  }
+  return drainHeap(hs, hi, size);
+}
+
+/** Masked-out rows get this added before topk: far below any real score, but finite on every backend. */
+const MASKED = -3e38;
+
+/**
+ * The TF.js scorer: the matrix lives as a [rows, cols] tensor on the active backend; a query is one
+ * matMul and one topk, and only the k winners are read back (`await data()`, as webgpu needs).
+ * Every intermediate tensor is disposed before the promise settles.
+ *
+ * @param tf the `@tensorflow/tfjs-core` namespace with the backend already chosen.
+ */
+export function tfScorer(tf: typeof tfc): Scorer {
+  return {
+    name: `tfjs-${tf.getBackend()}`,
+    prepare(values, rows, cols) {
+      checkShape('tfScorer', values, rows, cols);
+      let matrix: tfc.Tensor2D | null = tf.tensor2d(values, [rows, cols], 'float32');
+      const live = (where: string): tfc.Tensor2D => {
+        if (matrix === null) throw new Error(`${where}: the scoring matrix was disposed`);
+        return matrix;
+      };
+      const score = (m: tfc.Tensor2D, x: Float32Array): tfc.Tensor1D =>
+        tf.tidy(() => tf.reshape(tf.matMul(m, tf.tensor2d(x, [cols, 1])), [rows]) as tfc.Tensor1D);
+      return {
+        rows,
+        cols,
+        async scores(x) {
+          checkQuery('tfScorer.scores', x, cols);
+          const s = score(live('tfScorer.scores'), x);
+          try {
+            return (await s.data()) as Float32Array;
+          } finally {
+            s.dispose();
+          }
+        },
+        async topK(x, k, allowed) {
+          checkQuery('tfScorer.topK', x, cols);
+          checkK('tfScorer.topK', k);
+          const m = live('tfScorer.topK');
+          const want = Math.min(k, rows);
+          if (want === 0) return { indices: new Int32Array(0), scores: new Float32Array(0) };
+          if (allowed !== undefined && allowed.length !== rows) {
+            throw new Error(`tfScorer.topK: mask has ${allowed.length} entries, the matrix has ${rows} rows`);
+          }
+          const { values: v, indices: ix } = tf.tidy(() => {
+            let s = score(m, x);
+            if (allowed !== undefined) {
+              const bias = new Float32Array(rows);
+              for (let i = 0; i < rows; i++) if (allowed[i] === 0) bias[i] = MASKED;
+              s = tf.add(s, tf.tensor1d(bias));
+            }
+            return tf.topk(s, want, true);
+          });
+          try {
+            const [sv, si] = await Promise.all([v.data(), ix.data()]);
+            const scoresOut = sv as Float32Array;
+            const indicesOut = Int32Array.from(si as Int32Array);
+            if (allowed === undefined) return { indices: indicesOut, scores: Float32Array.from(scoresOut) };
+            // Fewer allowed rows than k: the masked ones sort last; drop them.
+            let n = 0;
+            while (n < indicesOut.length && allowed[indicesOut[n]!] !== 0) n++;
+            return { indices: indicesOut.slice(0, n), scores: Float32Array.from(scoresOut.subarray(0, n)) };
+          } finally {
+            v.dispose();
+            ix.dispose();
+          }
+        },
+        dispose() {
+          matrix?.dispose();
+          matrix = null;
+        },
+      };
+    },
+  };
+}
