@@ -12,6 +12,60 @@ import type { CapabilityReport } from '../models/runtime/capabilities';
 import { TfRuntime } from '../models/runtime/runtime';
 import { runCnn, runMatmul } from '../models/probe/known-computation';
 import type { CnnResult, MatmulResult } from '../models/probe/known-computation';
+import type { CatalogItem } from '../models/catalog/item';
+import { disposeEncoder, embed } from '../models/image/encoder';
+import type { Encoder } from '../models/image/encoder';
+import { letterboxRgb, rgbaOnWhite } from '../models/image/letterbox';
+import { loadEncoder } from '../models/image/serialize';
+import type { EncoderModelJson } from '../models/image/serialize';
+import { ContentModel } from '../models/content/content-model';
+import { decodePack, RecommenderEngine } from '../models/recommend/engine';
+import type { EngineParts } from '../models/recommend/engine';
+import { RANKER_META_FILE, RANKER_PACK_FORMAT } from '../models/recommend/pack';
+import type { RankerPackMeta } from '../models/recommend/pack';
+import { tfScorer } from '../models/recommend/scorer';
+import type { FeedRequest, FeedResponse, ItemFilters, RgbaImage, SearchResponse, SimilarMode } from '../models/recommend/types';
+
+/** One registry model version's files, as the sync stored them (ArrayBuffers are transferred in). */
+export interface ModelFiles {
+  /** `id@version`, e.g. `fashion-ranker@3`. */
+  ref: string;
+  files: Record<string, ArrayBuffer>;
+}
+
+export interface LoadModelsInput {
+  catalogVersion: number;
+  /** The synced catalog's items (filters, titles for text search). */
+  items: CatalogItem[];
+  /** The ranker pack (`fashion-ranker`): `ranker.json` plus its matrix files. */
+  ranker: ModelFiles;
+  /** The image encoder the pack's embeddings came from (`model.json` + `weights.bin`); photo search needs it. */
+  imageEncoder?: ModelFiles;
+}
+
+export interface LoadModelsResult {
+  ranker: string;
+  imageEncoder?: string;
+  catalogVersion: number;
+  itemCount: number;
+  /** Photo search is available (an encoder was given and matches the pack's embeddings). */
+  photoSearch: boolean;
+  /** Why photo search is unavailable, when it is. */
+  photoSearchReason?: string;
+  /** The same set was loaded already and was kept. */
+  reused: boolean;
+  elapsedMs: number;
+}
+
+/** A photo search: the matches, plus where the time went. */
+export interface PhotoSearchResponse extends SearchResponse {
+  /** Letterbox into the encoder's input square. */
+  prepareMs: number;
+  /** Encoder forward pass on the active backend. */
+  embedMs: number;
+  /** Nearest catalog items to the embedding. */
+  searchMs: number;
+}
 
 export interface KnownComputationOptions {
   matmulSize: number;
@@ -31,6 +85,106 @@ const runtime = new TfRuntime(
   browserLoaders({ 'tfjs-backend-wasm.wasm': wasmPlainUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl }),
 );
 let started: Promise<CapabilityReport> | undefined;
+
+interface LoadedSet {
+  key: string;
+  engine: RecommenderEngine;
+  /** The engine's parts less the scorer, kept so a backend fallback can rebuild the scoring matrices. */
+  parts: Omit<EngineParts, 'scorer'>;
+  /** Backend the scoring matrices live on. */
+  scorerBackend: string;
+  result: Omit<LoadModelsResult, 'reused' | 'elapsedMs'>;
+  encoderFiles?: { modelJson: EncoderModelJson; weights: ArrayBuffer };
+  /** The encoder built on `backend`; rebuilt after a fallback moves to another backend. */
+  encoder?: { backend: string; model: Encoder };
+}
+let loaded: LoadedSet | undefined;
+
+function requireLoaded(): LoadedSet {
+  if (!loaded) throw new Error('No catalog and models are loaded in the inference worker: call loadModels() after the first sync');
+  return loaded;
+}
+
+/** Frees an encoder's weights; on a lost GPU device they are gone already, which is fine. */
+function disposeEncoderQuietly(model: Encoder): void {
+  try {
+    disposeEncoder(model);
+  } catch {
+    // The backend that held them was lost.
+  }
+}
+
+function disposeLoaded(): void {
+  if (loaded?.encoder) disposeEncoderQuietly(loaded.encoder.model);
+  loaded?.engine.dispose();
+  loaded = undefined;
+}
+
+/**
+ * Runs an engine call on the active backend. The scoring matrices live on the backend they were
+ * made on; after a fallback (a lost GPU) they are rebuilt on the new one before the call.
+ */
+async function onEngine<T>(work: (engine: RecommenderEngine) => Promise<T>): Promise<T> {
+  await requireStarted();
+  const set = requireLoaded();
+  return runtime.run(async (t) => {
+    const backend = t.getBackend();
+    if (set.scorerBackend !== backend) {
+      set.engine.setModel({ ...set.parts, scorer: tfScorer(t) });
+      set.scorerBackend = backend;
+    }
+    return work(set.engine);
+  });
+}
+
+/** The engine's parts from the synced pack files and catalog rows (ranker.json is checked here). */
+function packParts(input: LoadModelsInput): Omit<EngineParts, 'scorer'> {
+  const meta = json<RankerPackMeta>(input.ranker, RANKER_META_FILE);
+  if (meta.format !== RANKER_PACK_FORMAT) {
+    throw new Error(`${input.ranker.ref}: ${RANKER_META_FILE} has format ${JSON.stringify(meta.format)}, expected ${RANKER_PACK_FORMAT}`);
+  }
+  if (meta.catalog.version !== input.catalogVersion) {
+    // Not fatal: items the pack lacks are not ranked, pack items missing from the catalog are not shown.
+    console.warn(`${input.ranker.ref} was trained on catalog version ${meta.catalog.version}; this device has ${input.catalogVersion}`);
+  }
+  const pack = decodePack(meta, (name) => {
+    const bytes = input.ranker.files[name];
+    return bytes === undefined ? undefined : new Uint8Array(bytes);
+  });
+  // The content model turns text queries into content vectors (keyword search works without it).
+  const content = meta.contentModel ? ContentModel.fromJSON(json<unknown>(input.ranker, meta.contentModel.file)) : undefined;
+  if (content && !pack.contentVectors) {
+    // The pack ships the content model instead of the vectors: recompute them from the catalog rows
+    // in pack row order (zeros for pack items this catalog lacks).
+    const byId = new Map(input.items.map((item) => [item.id, item]));
+    const vectors = new Float32Array(meta.itemIds.length * content.dim);
+    meta.itemIds.forEach((id, row) => {
+      const item = byId.get(id);
+      if (item) content.project(content.itemTerms(item), vectors.subarray(row * content.dim, (row + 1) * content.dim));
+    });
+    pack.contentVectors = vectors;
+  }
+  return { pack, catalog: input.items, ...(content ? { content } : {}) };
+}
+
+function file(model: ModelFiles, name: string): ArrayBuffer {
+  const bytes = model.files[name];
+  if (!bytes) throw new Error(`${model.ref} has no file ${name} (it has ${Object.keys(model.files).sort().join(', ') || 'none'})`);
+  return bytes;
+}
+
+function json<T>(model: ModelFiles, name: string): T {
+  try {
+    return JSON.parse(new TextDecoder().decode(file(model, name))) as T;
+  } catch (error) {
+    throw new Error(`${model.ref}: ${name} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+function requireK(k: number, what: string): number {
+  if (!Number.isInteger(k) || k < 1 || k > 1000) throw new RangeError(`${what}: k must be an integer from 1 to 1000, got ${k}`);
+  return k;
+}
 
 function requireStarted(): Promise<CapabilityReport> {
   if (!started) throw new Error('The inference worker has not been started: call start() first');
@@ -74,6 +228,97 @@ const api = {
   async simulateDeviceLoss(): Promise<boolean> {
     await requireStarted();
     return runtime.simulateDeviceLoss();
+  },
+
+  /**
+   * Builds the recommender from the synced catalog and model files. The same catalog, ranker and
+   * encoder versions are kept rather than rebuilt, so a page may call this on every sync.
+   */
+  async loadModels(input: LoadModelsInput): Promise<LoadModelsResult> {
+    await requireStarted();
+    const started = performance.now();
+    const key = `${input.catalogVersion}|${input.ranker.ref}|${input.imageEncoder?.ref ?? ''}`;
+    if (loaded?.key === key) return { ...loaded.result, reused: true, elapsedMs: performance.now() - started };
+
+    const parts = packParts(input);
+    const { engine, backend } = await runtime.run(async (t) => ({
+      engine: new RecommenderEngine({ ...parts, scorer: tfScorer(t) }),
+      backend: t.getBackend(),
+    }));
+    const packEncoder = engine.info.imageEncoder;
+    let photoSearchReason: string | undefined;
+    let encoderFiles: LoadedSet['encoderFiles'];
+    if (!packEncoder) photoSearchReason = `${input.ranker.ref} carries no image embeddings`;
+    else if (!input.imageEncoder) photoSearchReason = `the image encoder ${packEncoder} has not been synced`;
+    else if (input.imageEncoder.ref !== packEncoder) {
+      photoSearchReason = `the synced image encoder ${input.imageEncoder.ref} is not ${packEncoder}, whose embeddings the pack holds`;
+    } else {
+      encoderFiles = { modelJson: json<EncoderModelJson>(input.imageEncoder, 'model.json'), weights: file(input.imageEncoder, 'weights.bin') };
+    }
+    disposeLoaded();
+    const result: LoadedSet['result'] = {
+      ranker: input.ranker.ref,
+      ...(encoderFiles && input.imageEncoder ? { imageEncoder: input.imageEncoder.ref } : {}),
+      catalogVersion: input.catalogVersion,
+      itemCount: engine.info.items,
+      photoSearch: encoderFiles !== undefined,
+      ...(photoSearchReason ? { photoSearchReason } : {}),
+    };
+    loaded = { key, engine, parts, scorerBackend: backend, result, ...(encoderFiles ? { encoderFiles } : {}) };
+    return { ...result, reused: false, elapsedMs: performance.now() - started };
+  },
+
+  /** What is loaded, if anything. */
+  loadedModels(): Omit<LoadModelsResult, 'reused' | 'elapsedMs'> | undefined {
+    return loaded?.result;
+  },
+
+  /** The personal "For you" feed (or popular items for a new shopper). */
+  async feed(request: FeedRequest): Promise<FeedResponse> {
+    requireK(request.k, 'feed');
+    return onEngine((engine) => engine.feed(request));
+  },
+
+  /** Items like `itemId`: by photo (`visual`), by title and attributes (`content`), or both. */
+  async similar(itemId: string, k: number, mode: SimilarMode, filters?: ItemFilters): Promise<SearchResponse> {
+    requireK(k, 'similar');
+    return onEngine((engine) => engine.similar(itemId, k, mode, filters));
+  },
+
+  /** Text search over titles and attributes. */
+  async searchText(query: string, k: number, filters?: ItemFilters): Promise<SearchResponse> {
+    requireK(k, 'searchText');
+    return onEngine((engine) => engine.searchText(query, k, filters));
+  },
+
+  /**
+   * Photo search: the picture is letterboxed into the encoder's input square here, embedded on the
+   * active backend, and matched against the catalog's image embeddings. The photo never leaves
+   * this worker.
+   */
+  async searchPhoto(image: RgbaImage, k: number, filters?: ItemFilters): Promise<PhotoSearchResponse> {
+    await requireStarted();
+    requireK(k, 'searchPhoto');
+    const set = requireLoaded();
+    if (!set.encoderFiles) throw new Error(`Photo search is unavailable: ${set.result.photoSearchReason ?? 'no image encoder'}`);
+    const { modelJson, weights } = set.encoderFiles;
+    const t0 = performance.now();
+    const size = modelJson.config.inputSize;
+    const input = letterboxRgb(rgbaOnWhite(image.data, image.width, image.height), image.width, image.height, size);
+    const t1 = performance.now();
+    const embedding = await runtime.run(async (t) => {
+      // Weights live on one backend; after a fallback the encoder is rebuilt on the new one.
+      const backend = t.getBackend();
+      if (set.encoder?.backend !== backend) {
+        if (set.encoder) disposeEncoderQuietly(set.encoder.model);
+        set.encoder = { backend, model: loadEncoder(t, modelJson, weights) };
+      }
+      return embed(t, set.encoder.model, input, 1);
+    });
+    const t2 = performance.now();
+    const found = await onEngine((engine) => engine.nearestToEmbedding(embedding, k, filters));
+    const t3 = performance.now();
+    return { ...found, prepareMs: t1 - t0, embedMs: t2 - t1, searchMs: t3 - t2, elapsedMs: t3 - t0 };
   },
 
   /** Live tensor count, to check that calls do not leak. */

@@ -1,4 +1,10 @@
 import { runtime } from './runtime/runtime-manager.svelte';
+import { catalog } from './shop/catalog.svelte';
+import { feed } from './shop/feed.svelte';
+import { history } from './shop/history.svelte';
+import { cart, saved } from './shop/lists.svelte';
+import { recommender } from './shop/recommender.svelte';
+import { shopSettings } from './shop/settings.svelte';
 import { storage } from './storage/storage-manager.svelte';
 
 /**
@@ -8,6 +14,16 @@ import { storage } from './storage/storage-manager.svelte';
 export interface DebugHandle {
   runtime: typeof runtime;
   storage: typeof storage;
+  /** The shopper app's state (catalog, local history, lists, feed, the worker-side recommender). */
+  shop: {
+    catalog: typeof catalog;
+    history: typeof history;
+    saved: typeof saved;
+    cart: typeof cart;
+    feed: typeof feed;
+    recommender: typeof recommender;
+    settings: typeof shopSettings;
+  };
 }
 
 declare global {
@@ -17,5 +33,5 @@ declare global {
 }
 
 export function installDebugHandle(): void {
-  window.fashionml = { runtime, storage };
+  window.fashionml = { runtime, storage, shop: { catalog, history, saved, cart, feed, recommender, settings: shopSettings } };
 }

@@ -1,0 +1,75 @@
+import type { CatalogItem } from '../../../models/catalog/item';
+
+/** Values of one attribute with how many items carry each, most common first. */
+export interface Facet {
+  value: string;
+  count: number;
+}
+
+export interface BrowseFilters {
+  gender?: string;
+  category?: string;
+  colour?: string;
+}
+
+export function facetOf(items: readonly CatalogItem[], pick: (item: CatalogItem) => string): Facet[] {
+  // Local scratch value, not state.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const value = pick(item);
+    if (value) counts.set(value, (counts.get(value) ?? 0) + 1);
+  }
+  return [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+}
+
+/** Items matching every given filter (category matches the master category or the article type). */
+export function filterItems(items: readonly CatalogItem[], filters: BrowseFilters): CatalogItem[] {
+  return items.filter(
+    (item) =>
+      (!filters.gender || item.gender === filters.gender) &&
+      (!filters.category || item.masterCategory === filters.category || item.articleType === filters.category) &&
+      (!filters.colour || item.colour === filters.colour),
+  );
+}
+
+/** URL of an item's thumbnail, served content-addressed by the backend (and cached offline). */
+export function thumbnailUrl(item: Pick<CatalogItem, 'imageSha256'>): string | undefined {
+  return item.imageSha256 ? `/v1/thumbs/${item.imageSha256}.webp` : undefined;
+}
+
+/** The synced catalog as the screens read it (the worker holds its own copy for ranking). */
+class CatalogState {
+  items = $state.raw<CatalogItem[]>([]);
+  version = $state<number | undefined>(undefined);
+  private index = new Map<string, CatalogItem>();
+
+  get loaded(): boolean {
+    return this.version !== undefined;
+  }
+
+  set(version: number, items: CatalogItem[]): void {
+    this.index = new Map(items.map((item) => [item.id, item]));
+    this.items = items;
+    this.version = version;
+  }
+
+  get(id: string): CatalogItem | undefined {
+    // Reading `items` makes callers re-run when a new catalog arrives.
+    void this.items;
+    return this.index.get(id);
+  }
+
+  /** Known items among `ids`, in order (ids no longer in the catalog are skipped). */
+  pick(ids: readonly string[]): CatalogItem[] {
+    return ids.map((id) => this.get(id)).filter((item): item is CatalogItem => item !== undefined);
+  }
+
+  reset(): void {
+    this.index = new Map();
+    this.items = [];
+    this.version = undefined;
+  }
+}
+
+export const catalog = new CatalogState();
