@@ -86,16 +86,16 @@ describe('RecommenderEngine feed', () => {
 
   it('re-ranks with the pack\'s linear model over named features', async () => {
     // Popularity alone (dress-red 10, shoe-red 8, bag 5, dress-blue 2, shoe-black 1, watches 0).
-    const engine = new RecommenderEngine(parts({ pack: handPack({ features: ['hybrid', 'popularity'], weights: [0, 1], bias: 0 }) }));
+    const engine = new RecommenderEngine(parts({ pack: handPack({ features: ['hybridScore', 'popularity'], weights: [0, 1], bias: 0 }) }));
     expect(ids(await engine.feed(request({ k: 5 })))).toEqual(['dress-red', 'shoe-red', 'bag', 'dress-blue', 'shoe-black']);
-    // visualRecent: cosine with the recent items (shoe-red, dress-red); ties keep the candidate order.
-    const visual = new RecommenderEngine(parts({ pack: handPack({ features: ['visualRecent'], weights: [1], bias: 0 }) }));
+    // visualSim: cosine with the recent items (shoe-red, dress-red); ties keep the candidate order.
+    const visual = new RecommenderEngine(parts({ pack: handPack({ features: ['visualSim'], weights: [1], bias: 0 }) }));
     expect(ids(await visual.feed(request({ k: 4 })))).toEqual(['dress-red', 'shoe-red', 'dress-blue', 'shoe-black']);
   });
 
   it('refuses a pack whose re-ranker names a feature it cannot compute', () => {
-    expect(() => new RecommenderEngine(parts({ pack: handPack({ features: ['hybrid', 'priceAffinity'], weights: [1, 1], bias: 0 }) }))).toThrow(/"priceAffinity"/);
-    expect(() => new RecommenderEngine(parts({ pack: handPack({ features: ['hybrid'], weights: [1, 2], bias: 0 }) }))).toThrow(/1 features but 2 weights/);
+    expect(() => new RecommenderEngine(parts({ pack: handPack({ features: ['hybridScore', 'priceAffinity'], weights: [1, 1], bias: 0 }) }))).toThrow(/"priceAffinity"/);
+    expect(() => new RecommenderEngine(parts({ pack: handPack({ features: ['hybridScore'], weights: [1, 2], bias: 0 }) }))).toThrow(/1 features but 2 weights/);
   });
 
   it('gives a new shopper popular and trending items', async () => {

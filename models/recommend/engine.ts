@@ -14,23 +14,31 @@
  * call at a time); each call reads the model state it started with.
  */
 import { LRUCache } from 'lru-cache';
-import { foldIn, itemGram } from '../cf/als';
 import { INTERACTION_TYPES } from '../catalog/item';
 import type { InteractionType } from '../catalog/item';
+import { foldIn, itemGram } from '../cf/als';
+import { ContentModel } from '../content/content-model';
 import { FoldInExplainer, topContributors } from './explain';
 import type { CodedAttributes, EngineItem } from './filters';
 import { attributeMask, codeAttributes, filtersKey, hasAttributeFilter, validateFilters } from './filters';
 import { mmr } from './mmr';
 import { decodeMatrix, RANKER_PACK_FORMAT } from './pack';
 import type { PackMatrix, RankerPackMeta } from './pack';
-import { LinearReranker, RECENT_ITEMS } from './rerank';
-import type { UnitMatrix } from './rerank';
+import { LinearReranker } from './rerank';
+import { recentItems } from './rerank-features';
+import type { RerankContext } from './rerank-features';
 import type { Scorer, ScoringMatrix, TopK } from './scorer';
 import { dotRow, topKOfScores } from './scorer';
 import { KeywordIndex } from './search';
 import type { Explanation, FeedRequest, FeedResponse, HistoryEvent, ItemFilters, Recommendation, SearchResponse, SimilarMode } from './types';
 
 export type { EngineItem } from './filters';
+
+/** Row-major matrix with L2-normalised rows (zero rows stay zero): dot products are cosines. */
+interface UnitMatrix {
+  values: Float32Array;
+  cols: number;
+}
 
 /** A ranker pack with its matrices decoded to float32 (row order `meta.itemIds`). */
 export interface LoadedPack {
@@ -41,6 +49,8 @@ export interface LoadedPack {
   imageEmbeddings?: Float32Array;
   /** shape [items, contentDim]; the engine L2-normalises its rows in place. */
   contentVectors?: Float32Array;
+  /** The pack's content model (ranker.json `contentModel`): content vectors are computed from the catalog rows with it. */
+  contentModel?: ContentModel;
   /** shape [items, itemStats.columns.length]. */
   itemStats: Float32Array;
 }
@@ -58,25 +68,49 @@ export function decodePack(meta: RankerPackMeta, file: (name: string) => Uint8Ar
   const pack: LoadedPack = { meta, itemFactors: read('itemFactors', meta.itemFactors), itemStats: read('itemStats', meta.itemStats) };
   if (meta.imageEmbeddings) pack.imageEmbeddings = read('imageEmbeddings', meta.imageEmbeddings);
   if (meta.contentVectors) pack.contentVectors = read('contentVectors', meta.contentVectors);
+  if (meta.contentModel) {
+    const bytes = file(meta.contentModel.file);
+    if (bytes === undefined) throw new Error(`ranker pack: contentModel file "${meta.contentModel.file}" is missing`);
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(bytes));
+    } catch (error) {
+      throw new Error(`ranker pack: contentModel file "${meta.contentModel.file}" is not JSON (${(error as Error).message})`);
+    }
+    pack.contentModel = ContentModel.fromJSON(json);
+    if (pack.contentModel.dim !== meta.contentModel.dim) {
+      throw new Error(`ranker pack: contentModel "${meta.contentModel.file}" gives ${pack.contentModel.dim} dimensions, ranker.json says ${meta.contentModel.dim}`);
+    }
+  }
   return pack;
 }
 
-/** What the engine needs of the content model (models/content): a query's vector in the pack's content space. */
+/**
+ * What the engine needs of a content model (models/content/content-model.ts `ContentModel` fits): a
+ * query's vector in the pack's content space, and, when the pack ships no content vectors, the
+ * items' vectors from their catalog rows.
+ */
 export interface QueryEmbedder {
   embedQuery(text: string): ArrayLike<number>;
+  /** Row-major [items.length, dim]. */
+  embedItems?(items: readonly EngineItem[]): Float32Array;
+  readonly dim?: number;
 }
 
 export interface EngineParts {
   pack: LoadedPack;
   /** Catalog rows; pack items missing here are never shown, catalog items missing from the pack are not ranked. */
   catalog: readonly EngineItem[];
-  /** Turns a text query into a content vector; without it text search is keyword-only. */
+  /**
+   * Turns a text query (and, for a pack with `contentModel`, each catalog row) into a content vector;
+   * default: the pack's own content model. Without one, text search is keyword-only.
+   */
   content?: QueryEmbedder;
   scorer: Scorer;
 }
 
 export interface EngineOptions {
-  /** Candidates taken from the full-catalog scores before re-ranking (default 200). */
+  /** Candidates taken from the full-catalog scores before re-ranking (default 100, as the trainer evaluates). */
   candidates?: number;
   /** Distinct history items (with weight > 0) needed for a personal feed (default 1). */
   minHistoryItems?: number;
@@ -150,7 +184,7 @@ export class RecommenderEngine {
 
   constructor(parts: EngineParts, options: EngineOptions = {}) {
     this.options = {
-      candidates: options.candidates ?? 200,
+      candidates: options.candidates ?? 100,
       minHistoryItems: options.minHistoryItems ?? 1,
       cacheSize: options.cacheSize ?? 256,
       blendVisualWeight: options.blendVisualWeight ?? 0.5,
@@ -200,7 +234,7 @@ export class RecommenderEngine {
       const row = s.rowOf.get(id);
       if (row !== undefined) excluded.add(row);
     }
-    const personal = h.rows.length >= Math.max(1, this.options.minHistoryItems);
+    const personal = h.signal >= Math.max(1, this.options.minHistoryItems);
     const key = [
       'feed',
       s.generation,
@@ -233,7 +267,7 @@ export class RecommenderEngine {
     if (row === undefined) throw new Error(`explainItem: unknown item "${itemId}"`);
     validateFeedRequest({ history, now, k: 1, diversity: 0 });
     const h = foldHistory(s, history, now);
-    if (h.rows.length === 0) return { score: 0, terms: [] };
+    if (h.signal === 0) return { score: 0, terms: [] };
     const x = foldIn(s.itemFactors, s.f, h.rows, h.weights, this.foldOptions(s));
     const terms = new FoldInExplainer(s.itemFactors, s.f, h.rows, h.weights, this.foldOptions(s))
       .contributions(row)
@@ -389,15 +423,16 @@ export class RecommenderEngine {
     const x = foldIn(s.itemFactors, s.f, h.rows, h.weights, fold);
     const pool = Math.max(this.options.candidates, request.k);
     const cand = await topKExcluding(s.factorsM, x, pool, this.mask(s, filters, excluded, false), excluded);
-    const rerank = s.reranker.score({
-      candidates: cand.indices,
-      hybrid: cand.scores,
+    const ctx: RerankContext = {
+      itemFactors: s.itemFactors,
+      factors: s.f,
+      user: x,
       recent: h.recent,
-      image: s.image,
-      content: s.content,
-      stats: s.stats,
-      statColumns: s.statColumns,
-    });
+      image: s.image && { vectors: s.image.values, dim: s.image.cols },
+      content: s.content && { vectors: s.content.values, dim: s.content.cols },
+      stats: { values: s.stats, columns: s.statColumns },
+    };
+    const rerank = s.reranker.score(ctx, cand.indices, cand.scores);
     const picked = mmr(rerank, similarityOf(s, cand.indices), request.k, request.diversity);
     const explainer = new FoldInExplainer(s.itemFactors, s.f, h.rows, h.weights, fold);
     const items: Recommendation[] = picked.order.map((c, n) => {
@@ -460,12 +495,15 @@ export class RecommenderEngine {
     } else if (pack.imageEmbeddings || meta.imageEmbeddings) {
       throw new Error('ranker pack: imageEmbeddings is declared in ranker.json or decoded, but not both');
     }
+    const embedder = parts.content ?? pack.contentModel;
     let content: UnitMatrix | undefined;
     if (pack.contentVectors && meta.contentVectors) {
       checkMatrix('contentVectors', meta.contentVectors, pack.contentVectors, n);
       content = { values: normaliseRows(pack.contentVectors, meta.contentVectors.cols), cols: meta.contentVectors.cols };
     } else if (pack.contentVectors || meta.contentVectors) {
       throw new Error('ranker pack: contentVectors is declared in ranker.json or decoded, but not both');
+    } else if (meta.contentModel && embedder?.embedItems) {
+      content = { values: embedCatalog(embedder, items, meta.contentModel.dim), cols: meta.contentModel.dim };
     }
 
     const reranker = LinearReranker.fromPack(meta);
@@ -498,7 +536,7 @@ export class RecommenderEngine {
       factorsM,
       imageM,
       contentM,
-      embedder: parts.content,
+      embedder,
       keywords: null,
       masks: new LRUCache({ max: 16 }),
       info: {
@@ -509,7 +547,7 @@ export class RecommenderEngine {
         imageEncoder: meta.imageEmbeddings?.encoder ?? null,
         visual: image !== undefined,
         content: content !== undefined,
-        contentQueries: content !== undefined && parts.content !== undefined,
+        contentQueries: content !== undefined && embedder !== undefined,
         missingFromCatalog,
         notInPack,
       },
@@ -524,12 +562,14 @@ function disposeState(s: ModelState): void {
 }
 
 interface FoldedHistory {
-  /** Distinct known items with weight > 0, first-seen order, shape [h], int32. */
+  /** Distinct known items, first-seen order, shape [h], int32. */
   rows: Int32Array;
   /** Their summed weights (event type × recency), shape [h], float32. */
   weights: Float32Array;
-  /** Newest first, distinct, at most RECENT_ITEMS (for the *Recent re-rank features). */
-  recent: number[];
+  /** The most recent distinct items, newest first (rerank-features.ts `recentItems`). */
+  recent: Int32Array;
+  /** Items with weight > 0: what decides between a personal and a popular feed. */
+  signal: number;
   /** Rows the shopper bought. */
   purchased: number[];
   /** Events whose item the model does not know. */
@@ -546,7 +586,8 @@ function foldHistory(s: ModelState, history: HistoryEvent[], now: number): Folde
   const { eventWeights, halfLifeDays } = s.meta.foldIn;
   const weight = new Map<number, number>();
   const purchased = new Set<number>();
-  const latest = new Map<number, number>();
+  const knownRows: number[] = [];
+  const knownTimes: number[] = [];
   let unknown = 0;
   for (const e of history) {
     const row = s.rowOf.get(e.itemId);
@@ -556,15 +597,13 @@ function foldHistory(s: ModelState, history: HistoryEvent[], now: number): Folde
     }
     if (e.type === 'purchase') purchased.add(row);
     const ageDays = Math.max(0, now - e.at) / MS_PER_DAY;
-    const w = eventWeights[e.type] * Math.pow(0.5, ageDays / halfLifeDays);
-    weight.set(row, (weight.get(row) ?? 0) + w);
-    latest.set(row, Math.max(latest.get(row) ?? -Infinity, e.at));
+    weight.set(row, (weight.get(row) ?? 0) + eventWeights[e.type] * Math.pow(0.5, ageDays / halfLifeDays));
+    knownRows.push(row);
+    knownTimes.push(e.at);
   }
-  const kept = [...weight].filter(([, w]) => w > 0);
-  const recent = kept
-    .map(([row]) => row)
-    .sort((a, b) => latest.get(b)! - latest.get(a)! || a - b)
-    .slice(0, RECENT_ITEMS);
+  // Every known item takes part, as in the trainer's fold-in (a zero weight still counts towards λ·n^ν).
+  const kept = [...weight];
+  const recent = Array.from(recentItems(knownRows, knownTimes));
   const key = kept
     .map(([row, w]) => `${row}:${w.toPrecision(3)}`)
     .sort()
@@ -572,7 +611,8 @@ function foldHistory(s: ModelState, history: HistoryEvent[], now: number): Folde
   return {
     rows: Int32Array.from(kept, ([row]) => row),
     weights: Float32Array.from(kept, ([, w]) => w),
-    recent,
+    recent: Int32Array.from(recent),
+    signal: kept.filter(([, w]) => w > 0).length,
     purchased: [...purchased],
     unknown,
     key: `${key}/${recent.join(',')}`,
@@ -619,6 +659,25 @@ function checkMeta(meta: RankerPackMeta): void {
 function checkMatrix(what: string, m: PackMatrix, values: Float32Array, rows: number): void {
   if (m.rows !== rows) throw new Error(`ranker pack: ${what} has ${m.rows} rows, itemIds has ${rows}`);
   if (values.length !== m.rows * m.cols) throw new Error(`ranker pack: ${what} holds ${values.length} values, ranker.json says ${m.rows}×${m.cols}`);
+}
+
+/** Content vectors of the pack's rows from their catalog rows (zeros for rows with no catalog item). */
+function embedCatalog(embedder: QueryEmbedder, items: readonly (EngineItem | undefined)[], dim: number): Float32Array {
+  if (embedder.dim !== undefined && embedder.dim !== dim) {
+    throw new Error(`engine: the content model gives ${embedder.dim} dimensions, ranker.json contentModel.dim is ${dim}`);
+  }
+  const rows: number[] = [];
+  const present: EngineItem[] = [];
+  items.forEach((item, row) => {
+    if (item === undefined) return;
+    rows.push(row);
+    present.push(item);
+  });
+  const embedded = embedder.embedItems!(present);
+  if (embedded.length !== present.length * dim) throw new Error(`engine: the content model embedded ${present.length} items into ${embedded.length} values, expected ×${dim}`);
+  const out = new Float32Array(items.length * dim);
+  rows.forEach((row, k) => out.set(embedded.subarray(k * dim, (k + 1) * dim), row * dim));
+  return normaliseRows(out, dim);
 }
 
 /** L2-normalises every non-zero row in place (q8 decoding leaves norms slightly off 1). */

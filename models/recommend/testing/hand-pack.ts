@@ -59,7 +59,7 @@ const STATS = [
 
 export const HAND_EVENT_WEIGHTS: Record<InteractionType, number> = { view: 0.5, click: 0.5, like: 1, add_to_cart: 2, purchase: 3 };
 
-export function handMeta(rerank: RankerPackMeta['rerank'] = { features: ['hybrid'], weights: [1], bias: 0 }): RankerPackMeta {
+export function handMeta(rerank: RankerPackMeta['rerank'] = { features: ['hybridScore'], weights: [1], bias: 0 }): RankerPackMeta {
   const rows = HAND_ITEMS.length;
   return {
     format: RANKER_PACK_FORMAT,
