@@ -43,6 +43,17 @@ const ITEMS: CatalogItem[] = [
 delete ITEMS[4]!.usage;
 delete ITEMS[4]!.imageSha256;
 
+const REMOVE = Symbol('remove');
+/** A deep copy of `value` with the field at the dot-separated `path` set to `to` (or removed). */
+function edited(value: unknown, path: string, to: unknown): unknown {
+  const copy = structuredClone(value) as Record<string, unknown>;
+  const keys = path.split('.');
+  const parent = keys.slice(0, -1).reduce((o, k) => o[k] as Record<string, unknown>, copy);
+  if (to === REMOVE) Reflect.deleteProperty(parent, keys.at(-1)!);
+  else parent[keys.at(-1)!] = to;
+  return copy;
+}
+
 const gz = (bytes: Uint8Array) => new Uint8Array(gzipSync(bytes, { level: 9 }));
 
 describe('catalog columns', () => {
@@ -69,19 +80,15 @@ describe('catalog columns', () => {
   });
 
   it('name the column and row of a fault', () => {
-    const columns = JSON.parse(JSON.stringify(encodeItemColumns(ITEMS))) as Record<string, unknown>;
-    const broken = (change: (c: Record<string, any>) => void) => {
-      const copy = structuredClone(columns) as Record<string, any>;
-      change(copy);
-      return () => decodeItemColumns(copy, 'blob abc items');
-    };
-    expect(broken((c) => (c.colour.codes[3] = 9))).toThrow('blob abc items: column "colour" row 3: code 9 is outside the dictionary (3 values)');
-    expect(broken((c) => c.title.pop())).toThrow('column "title" has 4 entries for 5 items');
-    expect(broken((c) => delete c.id)).toThrow('column "id" is missing');
-    expect(broken((c) => (c.year[1] = '2012'))).toThrow('column "year" row 1: expected a number or null, got "2012"');
-    expect(broken((c) => (c.image.values[0] = 2))).toThrow('column "image" row 0: expected a path, 1 or null, got 2');
-    expect(broken((c) => (c.count = -1))).toThrow('"count" must be a non-negative integer');
-    expect(broken((c) => (c.count = -1))).toThrow(CatalogCodecError);
+    const columns = encodeItemColumns(ITEMS);
+    const broken = (path: string, to: unknown) => () => decodeItemColumns(edited(columns, path, to), 'blob abc items');
+    expect(broken('colour.codes.3', 9)).toThrow('blob abc items: column "colour" row 3: code 9 is outside the dictionary (3 values)');
+    expect(broken('title', columns.title.slice(0, -1))).toThrow('column "title" has 4 entries for 5 items');
+    expect(broken('id', REMOVE)).toThrow('column "id" is missing');
+    expect(broken('year.1', '2012')).toThrow('column "year" row 1: expected a number or null, got "2012"');
+    expect(broken('image.values.0', 2)).toThrow('column "image" row 0: expected a path, 1 or null, got 2');
+    expect(broken('count', -1)).toThrow('"count" must be a non-negative integer');
+    expect(broken('count', -1)).toThrow(CatalogCodecError);
   });
 });
 
