@@ -247,7 +247,8 @@ export function decodeItemColumns(value: unknown, where: string): CatalogItem[] 
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
     throw new CatalogCodecError(`${where}: "count" must be a non-negative integer, got ${JSON.stringify(count)}`);
   }
-  const read = new ColumnReader(where, columns, count);
+  // Annotated so that `read.fail(...)` (returning never) narrows types after it.
+  const read: ColumnReader = new ColumnReader(where, columns, count);
   const id = read.strings('id');
   const title = read.strings('title');
   const dicts = Object.fromEntries(REQUIRED_DICT.map((name) => [name, read.dict(name, false)!]));
