@@ -10,12 +10,21 @@ import { buildAppServer, closeOnSignals } from './http/app';
 import { ingestCatalog } from './ingest/ingest-catalog';
 import type { IngestSummary } from './ingest/ingest-catalog';
 import { FatalImportError } from './ingest/types';
+import { DEFAULT_GATE } from './pipeline/gate';
+import { championOf, runPipeline, trainModels } from './pipeline/pipeline';
+import type { PipelineSummary, TrainOptions } from './pipeline/pipeline';
 import { Registry } from './registry/registry';
 import { FeatureStore } from './store/feature-store';
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be an integer from 0 to 65535');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer of 0 or more');
   return n;
 }
 
@@ -50,6 +59,45 @@ function printIngest(summary: IngestSummary): void {
   }
   for (const warning of summary.report.warnings) console.log(`warning: ${warning}`);
   console.log(`Quality report: ${summary.report.html}`);
+}
+
+interface TrainFlags {
+  catalogVersion?: number;
+  encoderBudget: number;
+  seed: number;
+  shoppers?: number;
+}
+
+function addTrainOptions(command: Command): Command {
+  return command
+    .option('--catalog-version <n>', 'catalog version to train on (default: the latest)', positiveInt)
+    .option('--encoder-budget <seconds>', 'seconds of image-encoder training on wasm; 0 reuses the newest registered encoder', nonNegativeInt, 120)
+    .option('--seed <n>', 'random seed (splits, initialisation, simulated shoppers)', nonNegativeInt, 42)
+    .option('--shoppers <n>', 'simulated shoppers when the catalog has no interaction log', positiveInt);
+}
+
+function trainOptions(paths: DataPaths, store: FeatureStore, flags: TrainFlags): TrainOptions {
+  return {
+    paths,
+    store,
+    registry: new Registry(paths.registry),
+    ...(flags.catalogVersion ? { catalogVersion: flags.catalogVersion } : {}),
+    encoderBudgetSeconds: flags.encoderBudget,
+    seed: flags.seed,
+    ...(flags.shoppers ? { shoppers: flags.shoppers } : {}),
+    log: (line) => console.log(line),
+  };
+}
+
+function printPipeline(summary: PipelineSummary): void {
+  const name = `${summary.ranker.id}@${summary.ranker.version}`;
+  if (summary.alias === 'champion') {
+    console.log(`${name} is the new champion${summary.previousChampion ? ` (was ${summary.previousChampion})` : ''}:`);
+    summary.decision.reasons.forEach((r) => console.log(`  ${r}`));
+  } else {
+    console.log(`${name} stays a challenger; champion is still ${summary.previousChampion ?? 'unset'} because:`);
+    summary.decision.failures.forEach((r) => console.log(`  ${r}`));
+  }
 }
 
 function publishLatest(paths: DataPaths, store: FeatureStore, version?: number): void {
@@ -156,6 +204,37 @@ export function buildCli(): Command {
       );
     });
 
+  addTrainOptions(
+    program
+      .command('train')
+      .description('Train the image encoder and the hybrid ranker on a catalog version and register both with their metrics (aliases unchanged).'),
+  ).action(async (flags: TrainFlags) => {
+    const paths = dataPaths(dataDir());
+    const store = FeatureStore.open(paths.featureStore);
+    try {
+      await trainModels(trainOptions(paths, store, flags));
+    } finally {
+      store.close();
+    }
+  });
+
+  addTrainOptions(
+    program
+      .command('pipeline')
+      .description('Publish the catalog, train and register the models, and move the champion alias only when the new ranker passes the gate.')
+      .option('--gate-metrics <names>', 'comma-separated metrics the candidate must beat the champion and popularity on', DEFAULT_GATE.metrics.join(','))
+      .option('--min-gain <x>', 'how much better than the champion each metric must be', Number, DEFAULT_GATE.minGain),
+  ).action(async (flags: TrainFlags & { gateMetrics: string; minGain: number }) => {
+    const paths = dataPaths(dataDir());
+    const store = FeatureStore.open(paths.featureStore);
+    try {
+      const metrics = flags.gateMetrics.split(',').map((m) => m.trim()).filter(Boolean);
+      printPipeline(await runPipeline({ ...trainOptions(paths, store, flags), gate: { ...DEFAULT_GATE, metrics, minGain: flags.minGain } }));
+    } finally {
+      store.close();
+    }
+  });
+
   program
     .command('gc')
     .description('Delete registry blobs that no alias, current catalog or recent version needs.')
@@ -187,9 +266,10 @@ export function buildCli(): Command {
   addServeOptions(
     program
       .command('start')
-      .description('Get a catalog in (the given one, or generated demo data when there is none), publish it, and serve the app.')
-      .option('--catalog <dir>', 'a Kaggle-layout catalog folder to use instead of the generated demo catalog'),
-  ).action(async (options: Omit<ServeOptions, 'dataDir'> & { catalog?: string }) => {
+      .description('Get a catalog in (the given one, or generated demo data when there is none), publish it, train the models when the champion does not cover it, and serve the app.')
+      .option('--catalog <dir>', 'a Kaggle-layout catalog folder to use instead of the generated demo catalog')
+      .option('--encoder-budget <seconds>', 'seconds of image-encoder training when models must be trained', nonNegativeInt, 120),
+  ).action(async (options: Omit<ServeOptions, 'dataDir'> & { catalog?: string; encoderBudget: number }) => {
     const paths = dataPaths(dataDir());
     const store = FeatureStore.open(paths.featureStore);
     try {
@@ -210,6 +290,11 @@ export function buildCli(): Command {
       }
       const registry = new Registry(paths.registry);
       if (registry.manifest().catalog?.version !== store.latestVersion()?.version) publishLatest(paths, store);
+      const champion = championOf(registry.manifest());
+      if (!champion || champion.inputs.catalogVersion !== store.latestVersion()?.version) {
+        console.log('Training the models for this catalog (fashionml pipeline; --encoder-budget sets the image-encoder time):');
+        printPipeline(await runPipeline(trainOptions(paths, store, { encoderBudget: options.encoderBudget, seed: 42 })));
+      }
     } finally {
       store.close();
     }
