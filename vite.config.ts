@@ -3,6 +3,8 @@ import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 
 export const THEME_COLOUR = '#1f2a44';
+/** Cache Storage name of the thumbnails the service worker keeps (see runtimeCaching below). */
+export const THUMBS_CACHE = 'fashionml-thumbs';
 
 export default defineConfig({
   plugins: [
@@ -38,6 +40,20 @@ export default defineConfig({
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/v1\//, /^\/metrics/, /^\/healthz/],
         cleanupOutdatedCaches: true,
+        // Product thumbnails are content-addressed (named by the photo's sha256), so a cached one is
+        // never stale: served from the cache first, kept for the products the shopper has seen, and
+        // trimmed by count and age. The catalog and models are synced into IndexedDB instead.
+        runtimeCaching: [
+          {
+            urlPattern: /\/v1\/thumbs\/[0-9a-f]{64}\.(?:webp|jpg)$/,
+            handler: 'CacheFirst',
+            options: {
+              cacheName: THUMBS_CACHE,
+              expiration: { maxEntries: 4000, maxAgeSeconds: 90 * 24 * 60 * 60, purgeOnQuotaError: true },
+              cacheableResponse: { statuses: [200] },
+            },
+          },
+        ],
       },
     }),
   ],

@@ -6,6 +6,7 @@ import { cart, saved } from './shop/lists.svelte';
 import { recommender } from './shop/recommender.svelte';
 import { shopSettings } from './shop/settings.svelte';
 import { storage } from './storage/storage-manager.svelte';
+import { sync } from './sync/sync-manager.svelte';
 
 /**
  * A handle on `window.fashionml` for the browser console and end-to-end tests: the same objects the
@@ -14,6 +15,8 @@ import { storage } from './storage/storage-manager.svelte';
 export interface DebugHandle {
   runtime: typeof runtime;
   storage: typeof storage;
+  /** Catalog and model sync (src/lib/sync). */
+  sync: typeof sync;
   /** The shopper app's state (catalog, local history, lists, feed, the worker-side recommender). */
   shop: {
     catalog: typeof catalog;
@@ -33,5 +36,5 @@ declare global {
 }
 
 export function installDebugHandle(): void {
-  window.fashionml = { runtime, storage, shop: { catalog, history, saved, cart, feed, recommender, settings: shopSettings } };
+  window.fashionml = { runtime, storage, sync, shop: { catalog, history, saved, cart, feed, recommender, settings: shopSettings } };
 }

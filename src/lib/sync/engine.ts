@@ -120,8 +120,21 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Runs one sync. Resolves with what happened; rejects with {@link SyncError} (or the signal's reason). */
-export async function runSync(options: SyncOptions): Promise<SyncResult> {
+/** Name of the Web Lock that lets one sync run at a time on this origin. */
+export const SYNC_LOCK = 'fashionml-sync';
+
+/**
+ * Runs one sync. Resolves with what happened; rejects with {@link SyncError} (or the signal's
+ * reason). Runs on one origin take turns (a Web Lock, where the browser has them): two at once
+ * would download the same blobs and race to switch; the second then finds the work done.
+ */
+export function runSync(options: SyncOptions): Promise<SyncResult> {
+  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  // The lock's callback result is awaited by `request`; its typing wraps the promise once more.
+  return locks ? (locks.request(SYNC_LOCK, () => runSyncUnlocked(options)) as Promise<unknown> as Promise<SyncResult>) : runSyncUnlocked(options);
+}
+
+async function runSyncUnlocked(options: SyncOptions): Promise<SyncResult> {
   const { store } = options;
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   const baseUrl = options.baseUrl ?? '';

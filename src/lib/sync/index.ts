@@ -53,7 +53,7 @@
  */
 export { sync, DEFAULT_REFRESH_MS } from './sync-manager.svelte';
 export type { ActiveSummary, SyncNowOptions } from './sync-manager.svelte';
-export { loadActiveSet, runSync, readActiveRecord, readSyncState, SyncError, ACTIVE_KEY, STATE_KEY, REFUSED_BACKOFF_MS } from './engine';
+export { loadActiveSet, runSync, readActiveRecord, readSyncState, SyncError, ACTIVE_KEY, STATE_KEY, REFUSED_BACKOFF_MS, SYNC_LOCK } from './engine';
 export type { ActiveModel, ActiveSet, RefusedBlob, SyncErrorKind, SyncOptions, SyncPhase, SyncProgress, SyncResult, SyncStateRecord } from './engine';
 export { planSync, targetModels, CHAMPION_ALIAS, RANKER_KIND, PlanError } from './plan';
 export type { ActiveModelRef, ActiveSetRecord, ModelRole, SyncPlan } from './plan';

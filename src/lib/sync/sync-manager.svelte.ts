@@ -36,8 +36,8 @@ function summarise(record: ActiveSetRecord | null): ActiveSummary | undefined {
 
 /**
  * Keeps the catalog and models on this device current, and tells the UI how that is going.
- * See `./index.ts` for the whole picture. One instance per page (`sync`); runs across tabs are
- * serialised with the Web Locks API where the browser has it.
+ * See `./index.ts` for the whole picture. One instance per page (`sync`); `runSync` serialises
+ * runs across tabs (and across callers in one page) with the Web Locks API.
  */
 class SyncManager {
   /** Busy: `checking`, `downloading`, `applying`. At rest: `idle` (not run yet), `up-to-date`, `offline`, `error`. */
@@ -60,6 +60,7 @@ class SyncManager {
   private loaded: Promise<void> | undefined;
   private stopFns: (() => void)[] = [];
   private listeners = new Set<(active: ActiveSummary) => void>();
+  private progressListeners = new Set<(phase: SyncPhase, progress: SyncProgress) => void>();
 
   get busy(): boolean {
     return this.phase === 'checking' || this.phase === 'downloading' || this.phase === 'applying';
@@ -135,6 +136,12 @@ class SyncManager {
     return () => this.listeners.delete(listener);
   }
 
+  /** Calls `listener` with every progress event of runs this manager starts; returns the unsubscribe function. */
+  onProgress(listener: (phase: SyncPhase, progress: SyncProgress) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
+  }
+
   /** Back to the initial state (tests). */
   reset(): void {
     this.stop();
@@ -166,11 +173,11 @@ class SyncManager {
         onProgress: (phase, progress) => {
           this.phase = phase;
           this.progress = progress;
+          this.progressListeners.forEach((listener) => listener(phase, progress));
         },
       });
     try {
-      // One sync at a time across tabs: two would download the same blobs and race to switch.
-      const result = navigator.locks ? await navigator.locks.request('fashionml-sync', work) : await work();
+      const result = await work();
       this.lastResult = result;
       this.phase = 'up-to-date';
       this.error = undefined;
