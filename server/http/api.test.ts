@@ -64,6 +64,13 @@ describe('sync API', () => {
     expect(tail.rawPayload).toEqual(full.rawPayload.subarray(blob.size - 10));
   });
 
+  it('sends blobs as stored even to clients that accept compression, so Range offsets hold', async () => {
+    const res = await app.inject({ url: `/v1/blobs/${blob.sha256}`, headers: { 'accept-encoding': 'br, gzip', range: 'bytes=10-' } });
+    expect(res.statusCode).toBe(206);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.rawPayload.length).toBe(blob.size - 10);
+  });
+
   it('rejects malformed blob names and path traversal with a JSON 4xx', async () => {
     for (const url of ['/v1/blobs/..%2F..%2Fetc%2Fpasswd', '/v1/blobs/ABC', `/v1/blobs/${'g'.repeat(64)}`, '/v1/thumbs/..%2Fsecret.webp']) {
       const res = await app.inject({ url });

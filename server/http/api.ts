@@ -50,7 +50,9 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
     return reply.type('application/json').send(bytes);
   });
 
-  app.get<{ Params: { sha256: string } }>('/v1/blobs/:sha256', async (request, reply) => {
+  // Blobs go out as stored (identity encoding): Range offsets must count the stored bytes for a
+  // resumed download, and compressed blobs (the catalog snapshot) would only be compressed twice.
+  app.get<{ Params: { sha256: string } }>('/v1/blobs/:sha256', { compress: false }, async (request, reply) => {
     const { sha256 } = request.params;
     if (!SHA256_HEX.test(sha256)) {
       return apiError(reply, 400, 'bad_request', `Blob names are lower-case sha256 hex digests (64 characters), not ${JSON.stringify(sha256.slice(0, 80))}`);
