@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RecommenderEngine } from './engine';
 import type { EngineParts } from './engine';
 import { jsScorer } from './scorer';
+import { splitGenderWords } from './search';
 import { DAY, HAND_ITEMS, handContent, handPack, NOW } from './testing/hand-pack';
 import type { FeedRequest, HistoryEvent } from './types';
 
@@ -177,6 +178,16 @@ describe('RecommenderEngine similar items and search', () => {
     const keywordOnly = new RecommenderEngine(parts({ content: undefined }));
     expect(keywordOnly.info.contentQueries).toBe(false);
     expect((await keywordOnly.searchText('sundress', 2)).items).toEqual([]);
+  });
+
+  it('takes gender words of a query as a filter (Men and Women include Unisex)', async () => {
+    expect(splitGenderWords('sports shoes MEN', ['Men', 'Women', 'Unisex'])).toEqual({ text: 'sports shoes', genders: ['Men', 'Unisex'] });
+    expect(splitGenderWords('women', ['Men', 'Women', 'Unisex'])).toEqual({ text: 'women', genders: [] });
+    expect(splitGenderWords('girls tops', ['Girls', 'Men'])).toEqual({ text: 'tops', genders: ['Girls'] });
+    const engine = new RecommenderEngine(parts({ content: undefined }));
+    expect(ids(await engine.searchText('watch men', 5)).sort()).toEqual(['watch-gold', 'watch-steel']);
+    expect(ids(await engine.searchText('watch women', 5))).toEqual(['watch-steel']);
+    expect(ids(await engine.searchText('red women', 5)).sort()).toEqual(['bag', 'dress-red', 'shoe-red']);
   });
 
   it('ranks the nearest photo embeddings to a query vector', async () => {

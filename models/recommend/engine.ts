@@ -29,7 +29,7 @@ import { recentItems } from './rerank-features';
 import type { RerankContext } from './rerank-features';
 import type { Scorer, ScoringMatrix, TopK } from './scorer';
 import { dotRow, topKOfScores } from './scorer';
-import { KeywordIndex } from './search';
+import { KeywordIndex, splitGenderWords } from './search';
 import type { Explanation, FeedRequest, FeedResponse, HistoryEvent, ItemFilters, Recommendation, SearchResponse, SimilarMode } from './types';
 
 export type { EngineItem } from './filters';
@@ -334,13 +334,14 @@ export class RecommenderEngine {
     if (trimmed === '') return { items: [], elapsedMs: performance.now() - t0 };
     s.keywords ??= new KeywordIndex(s.items);
     const pool = Math.max(this.options.candidates, k);
-    const mask = this.mask(s, f, new Set((f.excludeItemIds ?? []).map((id) => s.rowOf.get(id)).filter((r) => r !== undefined)), false);
-    const kw = s.keywords.search(trimmed, pool * 4);
+    const split = splitGenderWords(trimmed, s.coded.genders.values);
+    const fq: ItemFilters = { ...f };
+    if (split.genders.length > 0) fq.genders = f.genders ? f.genders.filter((g) => split.genders.includes(g)) : split.genders;
+    const mask = this.mask(s, fq, new Set((f.excludeItemIds ?? []).map((id) => s.rowOf.get(id)).filter((r) => r !== undefined)), true);
+    const kw = s.keywords.search(split.text, pool, k, mask);
     const score = new Map<number, number>();
     const wk = s.embedder && s.contentM ? this.options.keywordWeight : 1;
-    kw.rows.forEach((row, n) => {
-      if (mask === undefined || mask[row] !== 0) score.set(row, wk * kw.scores[n]!);
-    });
+    kw.rows.forEach((row, n) => score.set(row, wk * kw.scores[n]!));
     if (wk < 1) {
       const q = unit(Float32Array.from(s.embedder!.embedQuery(trimmed)));
       if (q.length !== s.contentM!.cols) {
