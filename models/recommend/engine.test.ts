@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RecommenderEngine } from './engine';
 import type { EngineParts } from './engine';
 import { jsScorer } from './scorer';
-import { splitGenderWords } from './search';
+import { splitFilterWords } from './search';
 import { DAY, HAND_ITEMS, handContent, handPack, NOW } from './testing/hand-pack';
 import type { FeedRequest, HistoryEvent } from './types';
 
@@ -180,14 +180,18 @@ describe('RecommenderEngine similar items and search', () => {
     expect((await keywordOnly.searchText('sundress', 2)).items).toEqual([]);
   });
 
-  it('takes gender words of a query as a filter (Men and Women include Unisex)', async () => {
-    expect(splitGenderWords('sports shoes MEN', ['Men', 'Women', 'Unisex'])).toEqual({ text: 'sports shoes', genders: ['Men', 'Unisex'] });
-    expect(splitGenderWords('women', ['Men', 'Women', 'Unisex'])).toEqual({ text: 'women', genders: [] });
-    expect(splitGenderWords('girls tops', ['Girls', 'Men'])).toEqual({ text: 'tops', genders: ['Girls'] });
+  it('takes gender and colour words of a query as filters', async () => {
+    const values = { genders: ['Men', 'Women', 'Unisex'], colours: ['Blue', 'Navy Blue', 'Black'] };
+    expect(splitFilterWords('sports shoes MEN', values)).toEqual({ text: 'sports shoes', genders: ['Men', 'Unisex'], colours: [] });
+    expect(splitFilterWords('navy blue shirt', values)).toEqual({ text: 'shirt', genders: [], colours: ['Navy Blue'] });
+    expect(splitFilterWords('blue jeans', values)).toEqual({ text: 'jeans', genders: [], colours: ['Navy Blue', 'Blue'] });
+    expect(splitFilterWords('women black', values)).toEqual({ text: 'women black', genders: [], colours: [] });
     const engine = new RecommenderEngine(parts({ content: undefined }));
     expect(ids(await engine.searchText('watch men', 5)).sort()).toEqual(['watch-gold', 'watch-steel']);
     expect(ids(await engine.searchText('watch women', 5))).toEqual(['watch-steel']);
-    expect(ids(await engine.searchText('red women', 5)).sort()).toEqual(['bag', 'dress-red', 'shoe-red']);
+    // Only attribute words: searched as keywords, all words first, then any word.
+    expect(ids(await engine.searchText('red women', 3)).sort()).toEqual(['bag', 'dress-red', 'shoe-red']);
+    expect(ids(await engine.searchText('red leather', 5))).toEqual(['bag']);
   });
 
   it('ranks the nearest photo embeddings to a query vector', async () => {

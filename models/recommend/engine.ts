@@ -29,7 +29,7 @@ import { recentItems } from './rerank-features';
 import type { RerankContext } from './rerank-features';
 import type { Scorer, ScoringMatrix, TopK } from './scorer';
 import { dotRow, topKOfScores } from './scorer';
-import { KeywordIndex, splitGenderWords } from './search';
+import { KeywordIndex, splitFilterWords } from './search';
 import type { Explanation, FeedRequest, FeedResponse, HistoryEvent, ItemFilters, Recommendation, SearchResponse, SimilarMode } from './types';
 
 export type { EngineItem } from './filters';
@@ -334,9 +334,10 @@ export class RecommenderEngine {
     if (trimmed === '') return { items: [], elapsedMs: performance.now() - t0 };
     s.keywords ??= new KeywordIndex(s.items);
     const pool = Math.max(this.options.candidates, k);
-    const split = splitGenderWords(trimmed, s.coded.genders.values);
+    const split = splitFilterWords(trimmed, { genders: s.coded.genders.values, colours: s.coded.colours.values });
     const fq: ItemFilters = { ...f };
     if (split.genders.length > 0) fq.genders = f.genders ? f.genders.filter((g) => split.genders.includes(g)) : split.genders;
+    if (split.colours.length > 0) fq.colours = f.colours ? f.colours.filter((c) => split.colours.includes(c)) : split.colours;
     const mask = this.mask(s, fq, new Set((f.excludeItemIds ?? []).map((id) => s.rowOf.get(id)).filter((r) => r !== undefined)), true);
     const kw = s.keywords.search(split.text, pool, k, mask);
     const score = new Map<number, number>();

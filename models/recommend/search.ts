@@ -76,22 +76,40 @@ export class KeywordIndex {
 }
 
 /**
- * Splits the catalog's gender values out of a query ("sports shoes men" → "sports shoes" and
- * Men): they become a filter rather than keywords, because a word on half the catalog's titles
- * costs the keyword search most of its time and tells its ranking almost nothing. Men and Women
- * also take Unisex items. A query of gender words only is left as it is.
+ * Splits the catalog's gender and colour values out of a query ("black formal shoes men" →
+ * "formal shoes", Black, Men): they become filters rather than keywords, because a word on a large
+ * share of the catalog's titles costs the keyword search most of its time (MiniSearch scores every
+ * posting) and a shopper who types a colour or a gender means it. Men and Women also take Unisex
+ * items; a colour word also takes the multi-word colours that contain it ("blue" → Navy Blue).
+ * A query made only of such words is left as it is.
  */
-export function splitGenderWords(query: string, genders: readonly string[]): { text: string; genders: string[] } {
-  const byWord = new Map(genders.map((g) => [g.toLowerCase(), g]));
-  const words = query.split(/\s+/).filter((w) => w !== '');
-  const found = new Set<string>();
-  const rest = words.filter((w) => {
-    const g = byWord.get(w.toLowerCase().replace(/[^a-z]/g, ''));
-    if (g === undefined) return true;
-    found.add(g);
-    return false;
-  });
-  if (found.size === 0 || rest.length === 0) return { text: query, genders: [] };
-  if ((found.has(byWord.get('men') ?? '') || found.has(byWord.get('women') ?? '')) && byWord.has('unisex')) found.add(byWord.get('unisex')!);
-  return { text: rest.join(' '), genders: [...found] };
+export function splitFilterWords(query: string, values: { genders: readonly string[]; colours: readonly string[] }): { text: string; genders: string[]; colours: string[] } {
+  const norm = (w: string) => w.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const words = query.split(/\s+/).map(norm).filter((w) => w !== '');
+  const genderOf = new Map(values.genders.map((g) => [norm(g), g]));
+  const colourWords = values.colours.map((c) => ({ value: c, words: c.split(/\s+/).map(norm).filter((w) => w !== '') })).filter((c) => c.words.length > 0);
+  // Longest colour names first, so "navy blue" is taken whole before "blue".
+  colourWords.sort((a, b) => b.words.length - a.words.length);
+  const genders = new Set<string>();
+  const colours = new Set<string>();
+  const rest: string[] = [];
+  for (let i = 0; i < words.length; ) {
+    const phrase = colourWords.find((c) => c.words.length > 1 && c.words.every((w, k) => words[i + k] === w));
+    if (phrase) {
+      colours.add(phrase.value);
+      i += phrase.words.length;
+      continue;
+    }
+    const w = words[i]!;
+    const gender = genderOf.get(w);
+    const single = colourWords.filter((c) => c.words.includes(w));
+    if (gender !== undefined) genders.add(gender);
+    else if (single.some((c) => c.words.length === 1)) for (const c of single) colours.add(c.value);
+    else rest.push(w);
+    i++;
+  }
+  if (rest.length === 0 || (genders.size === 0 && colours.size === 0)) return { text: query, genders: [], colours: [] };
+  const unisex = genderOf.get('unisex');
+  if (unisex !== undefined && (genders.has(genderOf.get('men') ?? '') || genders.has(genderOf.get('women') ?? ''))) genders.add(unisex);
+  return { text: rest.join(' '), genders: [...genders], colours: [...colours] };
 }
