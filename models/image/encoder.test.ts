@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { augmentInto } from './augment';
+import { augmentInto, PHONE_PHOTO, phonePhotoInto, phonePhotos } from './augment';
 import { SeededRandom } from '../random';
-import { createEncoder, disposeEncoder, embed, encoderConfig, getWeights, toNetworkInput, trainStep } from './encoder';
+import { createEncoder, disposeEncoder, embed, embedCatalogRows, encoderConfig, getWeights, toNetworkInput, trainStep } from './encoder';
 import type { EncoderConfig } from './encoder';
 import { registerEncoderGradients } from './gradients';
 import { pixelThumbnails, retrievalPrecision, topK } from './retrieval';
@@ -120,7 +120,57 @@ describe('image encoder', () => {
   });
 });
 
+describe('phone-photo augmentation', () => {
+  it('is reproducible for a seed, changes the photo, and leaves the source alone', () => {
+    const data = shapes(3, 7);
+    const source = data.bytes.slice();
+    const a = phonePhotos(data.bytes, Int32Array.from([2, 0]), SIZE, 11);
+    const b = phonePhotos(data.bytes, Int32Array.from([2, 0]), SIZE, 11);
+    expect(a).toEqual(b);
+    expect(a.length).toBe(2 * SIZE * SIZE * 3);
+    expect(data.bytes).toEqual(source);
+    // Row 0 of the output is photo 2: not a copy of it, and the studio white is (mostly) gone.
+    const photo = data.bytes.subarray(2 * SIZE * SIZE * 3, 3 * SIZE * SIZE * 3);
+    let changed = 0;
+    for (let i = 0; i < photo.length; i++) if (Math.abs(a[i]! - photo[i]!) > 8) changed++;
+    expect(changed / photo.length).toBeGreaterThan(0.2);
+  });
+
+  it('with every effect turned off it copies the photo', () => {
+    const data = shapes(1, 8);
+    const off = { ...PHONE_PHOTO, keystone: 0, rotate: 0, scale: [1, 1] as [number, number], shift: 0, flip: 0, background: 0, colourCast: 0, exposure: [1, 1] as [number, number], gamma: [1, 1] as [number, number], shading: 0, noise: 0, blur: 0 };
+    const out = new Uint8Array(SIZE * SIZE * 3);
+    phonePhotoInto(data.bytes, 0, out, 0, SIZE, new SeededRandom(1), off);
+    expect(out).toEqual(data.bytes);
+    expect(() => phonePhotoInto(data.bytes, 0, data.bytes, 0, SIZE, new SeededRandom(1))).toThrow(/different arrays/);
+  });
+});
+
+describe('embedCatalogRows', () => {
+  it('gives the rows the same vectors as embedding the packed input, and names a wrong-sized row', async () => {
+    const data = shapes(5, 9);
+    const encoder = createEncoder(tf, CONFIG, 7);
+    const rowBytes = SIZE * SIZE * 3;
+    const rows = Array.from({ length: 5 }, (_, i) => data.bytes.slice(i * rowBytes, (i + 1) * rowBytes));
+    expect(Array.from(await embedCatalogRows(tf, encoder, rows, 2))).toEqual(Array.from(await embed(tf, encoder, data.bytes, 2)));
+    await expect(embedCatalogRows(tf, encoder, [rows[0]!, rows[1]!.subarray(3)])).rejects.toThrow(/row 1 has/);
+    disposeEncoder(encoder);
+  });
+});
+
 describe('retrieval precision', () => {
+  it('searches with the given query vectors but the query row’s labels and duplicate group', async () => {
+    // Gallery: rows 0,1 type 0 (colours 0, 1); rows 2,3 type 1. Query row 0, searched with a vector
+    // that points at row 2 and 3: no type hit; row 0 itself (its group) is never counted.
+    const e = new Float32Array([1, 0, 0.8, 0.6, 0, 1, 0.6, 0.8]);
+    const labels = { group: Int32Array.from([0, 1, 2, 3]), articleType: Int32Array.from([0, 0, 1, 1]), colour: Int32Array.from([0, 1, 0, 0]) };
+    const own = await retrievalPrecision(tf, e, 2, Int32Array.from([0]), labels, 1);
+    expect(own.precisionType).toBe(1);
+    const moved = await retrievalPrecision(tf, e, 2, Int32Array.from([0]), labels, 2, new Float32Array([0, 1]));
+    expect(moved.precisionType).toBe(0);
+    await expect(retrievalPrecision(tf, e, 2, Int32Array.from([0]), labels, 2, new Float32Array(3))).rejects.toThrow(/queryEmbeddings/);
+  });
+
   it('top-k skips excluded rows and keeps the best first', () => {
     const scores = new Float32Array([0.1, 0.9, 0.5, 0.95, 0.3]);
     expect(Array.from(topK(scores, 2, (j) => j === 3))).toEqual([1, 2]);

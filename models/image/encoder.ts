@@ -17,6 +17,7 @@
  * backend; the depthwise convolutions need the gradient kernels in `training-kernels.ts` on wasm.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
+import { pointwiseBnRelu } from './batch-norm';
 import { sumLeading } from './gradients';
 
 type TF = typeof tfc;
@@ -196,13 +197,23 @@ export interface ForwardResult {
 
 const EPS = 1e-3;
 
+export interface ForwardOptions {
+  /**
+   * Training mode only: `fused` (default) runs each block's pointwise product, batch norm and ReLU
+   * as one op with a hand-written gradient (batch-norm.ts, much faster on wasm); `tape` records
+   * every op, the reference it is checked against.
+   */
+  batchNorm?: 'fused' | 'tape';
+}
+
 /**
  * The network on a prepared input [B, S/2, S/2, 12]. In training mode batch norm uses the batch's
- * statistics (and returns them); otherwise the moving ones. Call inside `tf.tidy` or a gradient
- * function.
+ * statistics (and returns them, as kept tensors the caller disposes); otherwise the moving ones.
+ * Call inside `tf.tidy` or a gradient function.
  */
-export function forward(tf: TF, encoder: Encoder, input: tfc.Tensor4D, training: boolean): ForwardResult {
+export function forward(tf: TF, encoder: Encoder, input: tfc.Tensor4D, training: boolean, options: ForwardOptions = {}): ForwardResult {
   const { config } = encoder;
+  const fused = (options.batchNorm ?? 'fused') === 'fused';
   const moments: ForwardResult['moments'] = [];
   let h: tfc.Tensor4D = input;
   config.blocks.forEach((block, i) => {
@@ -218,6 +229,12 @@ export function forward(tf: TF, encoder: Encoder, input: tfc.Tensor4D, training:
       const shift = tf.sub(beta, tf.mul(get(encoder.state, `block${i}/mean`), scale));
       const out = tf.fused.matMul({ a: flat, b: tf.mul(pw, scale), bias: shift, activation: 'relu' });
       h = tf.reshape(out, [b, height, width, block.channels]);
+      return;
+    }
+    if (fused) {
+      const { y, mean, variance } = pointwiseBnRelu(tf, flat as tfc.Tensor2D, pw, gamma, beta, EPS);
+      moments.push({ mean, variance });
+      h = tf.reshape(y, [b, height, width, block.channels]);
       return;
     }
     const z = tf.matMul(flat, pw);
@@ -266,6 +283,21 @@ export async function embed(tf: TF, encoder: Encoder, images: Uint8Array, batchS
   return out;
 }
 
+/**
+ * Embeds catalog rows given one by one (each S×S×3 RGB bytes, the packed encoder input of one item
+ * or a letterboxed shopper photo): count×D floats, row i the vector of `rows[i]`.
+ */
+export async function embedCatalogRows(tf: TF, encoder: Encoder, rows: readonly Uint8Array[], batchSize = 256): Promise<Float32Array> {
+  const size = encoder.config.inputSize;
+  const rowBytes = size * size * 3;
+  const packed = new Uint8Array(rows.length * rowBytes);
+  rows.forEach((row, i) => {
+    if (row.length !== rowBytes) throw new Error(`embedCatalogRows: row ${i} has ${row.length} bytes, expected ${size}×${size}×3 = ${rowBytes}`);
+    packed.set(row, i * rowBytes);
+  });
+  return embed(tf, encoder, packed, batchSize);
+}
+
 /** One training batch: prepared network input and a class index per row and task (-1 = unknown). */
 export interface TrainBatch {
   input: Float32Array;
@@ -297,23 +329,23 @@ function oneHot(labels: Int32Array, classes: number, smoothing: number): Float32
  * the batch-norm moving statistics. Returns the loss before the step. Leaves no tensors behind.
  * Reads the loss synchronously: for webgpu use `trainStepAsync`.
  */
-export function trainStep(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, batch: TrainBatch, loss: LossConfig = DEFAULT_LOSS): number {
-  const value = trainStepTensor(tf, encoder, optimizer, batch, loss);
+export function trainStep(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, batch: TrainBatch, loss: LossConfig = DEFAULT_LOSS, options: ForwardOptions = {}): number {
+  const value = trainStepTensor(tf, encoder, optimizer, batch, loss, options);
   const lossValue = value.dataSync()[0] as number;
   value.dispose();
   return lossValue;
 }
 
 /** `trainStep` that reads the loss with `await data()` (safe on webgpu; also waits for the step). */
-export async function trainStepAsync(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, batch: TrainBatch, loss: LossConfig = DEFAULT_LOSS): Promise<number> {
-  const value = trainStepTensor(tf, encoder, optimizer, batch, loss);
+export async function trainStepAsync(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, batch: TrainBatch, loss: LossConfig = DEFAULT_LOSS, options: ForwardOptions = {}): Promise<number> {
+  const value = trainStepTensor(tf, encoder, optimizer, batch, loss, options);
   const lossValue = (await value.data())[0] as number;
   value.dispose();
   return lossValue;
 }
 
 /** One optimiser step; returns the loss before the step as a scalar the caller disposes. */
-export function trainStepTensor(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, batch: TrainBatch, loss: LossConfig = DEFAULT_LOSS): tfc.Scalar {
+export function trainStepTensor(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, batch: TrainBatch, loss: LossConfig = DEFAULT_LOSS, options: ForwardOptions = {}): tfc.Scalar {
   const { config } = encoder;
   const half = config.inputSize / 2;
   const targets: Partial<Record<Task, tfc.Tensor2D>> = {};
@@ -326,7 +358,7 @@ export function trainStepTensor(tf: TF, encoder: Encoder, optimizer: tfc.Optimiz
   let moments: ForwardResult['moments'] = [];
   const vars = [...encoder.params.values()];
   const { value, grads } = tf.variableGrads(() => {
-    const result = forward(tf, encoder, input, true);
+    const result = forward(tf, encoder, input, true, options);
     moments = result.moments.map((m) => ({ mean: tf.keep(m.mean), variance: tf.keep(m.variance) }));
     let total: tfc.Scalar = tf.scalar(0);
     for (const task of TASKS) {

@@ -38,6 +38,11 @@ function expandTo(tf: TF, dy: T, x: T, axis: number | number[] | undefined): T {
   return tf.mul(tf.reshape(dy, shape), tf.ones(x.shape, 'float32'));
 }
 
+/** x as float32; a float32→float32 cast is a full copy (Identity) on wasm, so it is skipped. */
+function asFloat(tf: TF, x: T): T {
+  return x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+}
+
 function saved2(saved: T[]): [T, T] {
   const [a, b] = saved;
   if (!a || !b) throw new Error('Gradient is missing its saved inputs');
@@ -85,7 +90,7 @@ function configs(tf: TF): tfc.GradConfig[] {
   return [
     binary('Add', (dy) => dy, (dy) => dy),
     binary('Sub', (dy) => dy, (dy) => tf.neg(dy)),
-    binary('Multiply', (dy, _a, b) => tf.mul(dy, tf.cast(b, 'float32')), (dy, a) => tf.mul(dy, tf.cast(a, 'float32'))),
+    binary('Multiply', (dy, _a, b) => tf.mul(dy, asFloat(tf, b)), (dy, a) => tf.mul(dy, asFloat(tf, a))),
     binary('RealDiv', (dy, _a, b) => tf.div(dy, b), (dy, a, b) => tf.neg(tf.div(tf.mul(dy, a), tf.square(b)))),
     {
       kernelName: 'Neg',
@@ -107,7 +112,10 @@ function configs(tf: TF): tfc.GradConfig[] {
     {
       kernelName: 'Relu',
       inputsToSave: ['x'],
-      gradFunc: (dy, saved) => ({ x: () => tf.mul(dy as T, tf.step(tf.cast(saved1(saved), 'float32'))) }),
+      gradFunc: (dy, saved) => {
+        const x = saved1(saved);
+        return { x: () => tf.mul(dy as T, tf.step(asFloat(tf, x))) };
+      },
     },
     {
       kernelName: 'Reshape',

@@ -44,10 +44,17 @@ export function topK(scores: Float32Array, k: number, skip: (j: number) => boole
 
 /**
  * P@k for `queries` (row indices) against every row of `embeddings` (n×dim, row-major, rows
- * L2-normalised). Similarities are computed with `tf.matMul` in chunks.
+ * L2-normalised). Similarities are computed with `tf.matMul` in chunks. `queryEmbeddings`
+ * (queries.length×dim), when given, replaces the query rows' own vectors as what is searched with
+ * (e.g. altered photos of the query items searched against the clean catalog); the labels and the
+ * duplicate group left out are still the query row's.
  */
-export async function retrievalPrecision(tf: TF, embeddings: Float32Array, dim: number, queries: Int32Array, labels: RetrievalLabels, k = 10): Promise<RetrievalResult> {
+export async function retrievalPrecision(tf: TF, embeddings: Float32Array, dim: number, queries: Int32Array, labels: RetrievalLabels, k = 10, queryEmbeddings?: Float32Array): Promise<RetrievalResult> {
   const n = embeddings.length / dim;
+  if (!Number.isInteger(n)) throw new Error(`retrievalPrecision: ${embeddings.length} values are not rows of ${dim}`);
+  if (queryEmbeddings && queryEmbeddings.length !== queries.length * dim) {
+    throw new Error(`retrievalPrecision: queryEmbeddings hold ${queryEmbeddings.length} values, expected ${queries.length}×${dim}`);
+  }
   const all = tf.tensor2d(embeddings, [n, dim]);
   const allT = tf.transpose(all);
   let hitsType = 0;
@@ -56,7 +63,10 @@ export async function retrievalPrecision(tf: TF, embeddings: Float32Array, dim: 
   for (let start = 0; start < queries.length; start += chunk) {
     const rows = queries.subarray(start, Math.min(queries.length, start + chunk));
     const q = new Float32Array(rows.length * dim);
-    rows.forEach((r, i) => q.set(embeddings.subarray(r * dim, (r + 1) * dim), i * dim));
+    rows.forEach((r, i) => {
+      const source = queryEmbeddings ? queryEmbeddings.subarray((start + i) * dim, (start + i + 1) * dim) : embeddings.subarray(r * dim, (r + 1) * dim);
+      q.set(source, i * dim);
+    });
     const simsT = tf.tidy(() => tf.matMul(tf.tensor2d(q, [rows.length, dim]), allT));
     const sims = (await simsT.data()) as Float32Array;
     simsT.dispose();

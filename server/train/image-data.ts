@@ -25,11 +25,27 @@ export interface LabelledImages {
 
 export interface LoadOptions {
   /** `styles.csv` of a Kaggle-layout catalog; its photos are in `images/` beside it. */
-  stylesCsv: string;
+  stylesCsv?: string;
+  /** Or catalog items already imported, with the folder their `image` paths are relative to. */
+  items?: readonly CatalogItem[];
+  catalogDir?: string;
   /** Where the packed encoder input is kept between runs. */
   cacheDir: string;
   size?: number;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** The catalog items and their photo folder, from either form of `LoadOptions`. */
+async function catalogOf(options: LoadOptions): Promise<{ items: readonly CatalogItem[]; catalogDir: string; source: string }> {
+  if (options.items) {
+    if (options.stylesCsv) throw new Error('loadLabelledImages: give either stylesCsv or items + catalogDir, not both');
+    if (!options.catalogDir) throw new Error('loadLabelledImages: items need catalogDir (the folder their image paths are relative to)');
+    return { items: options.items, catalogDir: resolve(options.catalogDir), source: `the ${options.items.length} items given` };
+  }
+  if (!options.stylesCsv) throw new Error('loadLabelledImages: give stylesCsv, or items + catalogDir');
+  const stylesCsv = resolve(options.stylesCsv);
+  const imported = await importKaggleStyles(stylesCsv);
+  return { items: imported.accepted, catalogDir: dirname(stylesCsv), source: stylesCsv };
 }
 
 function indexLabels(values: string[]): { index: Int32Array; names: string[] } {
@@ -41,14 +57,13 @@ function indexLabels(values: string[]): { index: Int32Array; names: string[] } {
 /** Reads (or first builds) the packed encoder input and the labels of its rows. */
 export async function loadLabelledImages(options: LoadOptions): Promise<LabelledImages> {
   const size = options.size ?? 64;
-  const stylesCsv = resolve(options.stylesCsv);
-  const imported = await importKaggleStyles(stylesCsv);
-  const byId = new Map<string, CatalogItem>(imported.accepted.map((item) => [item.id, item]));
+  const catalog = await catalogOf(options);
+  const byId = new Map<string, CatalogItem>(catalog.items.map((item) => [item.id, item]));
   const indexFile = join(options.cacheDir, `encoder-input-${size}.json`);
   const dataFile = join(options.cacheDir, `encoder-input-${size}.u8`);
   if (!existsSync(indexFile) || !existsSync(dataFile)) {
-    await processImages(imported.accepted, {
-      catalogDir: dirname(stylesCsv),
+    await processImages([...catalog.items], {
+      catalogDir: catalog.catalogDir,
       outDir: options.cacheDir,
       encoderSize: size,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -62,7 +77,7 @@ export async function loadLabelledImages(options: LoadOptions): Promise<Labelled
   }
   const items = index.ids.map((id) => {
     const item = byId.get(id);
-    if (!item) throw new Error(`Encoder input row ${id} is not in ${stylesCsv}`);
+    if (!item) throw new Error(`Encoder input row ${id} (${indexFile}) is not in ${catalog.source}: use a cacheDir per catalog`);
     return item;
   });
   const articleType = indexLabels(items.map((item) => item.articleType));

@@ -4,13 +4,18 @@
  *
  * - rows are grouped by photo hash (byte-identical photos), ~10% of groups are held out as queries
  *   and never trained on; the rest train;
- * - every training image is augmented on the fly (shift, mirror, light, background);
+ * - every training image is augmented on the fly (shift, mirror, light, background), and a share
+ *   of them (default a quarter) is turned into a phone photo instead (`phonePhotoInto`);
  * - training runs whole epochs until a time budget is spent, with a cosine learning-rate decay
  *   over that budget;
  * - then the whole catalog is embedded and P@10 is measured for the held-out queries against all
- *   other rows, with the query's duplicate group left out of the ranking.
+ *   other rows, with the query's duplicate group left out of the ranking; and again with phone-photo
+ *   versions of the query photos searched against the clean catalog.
+ *
+ * `trainImageEncoderFromCatalog` does all of it for the `fashionml train` command.
  *
  *   npx tsx server/train/image-encoder.ts [--budget-s 600] [--out DIR] [--styles CSV] [--cache DIR]
+ *     [--seed 1] [--phone 0.25] [--batch-norm fused|tape]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -18,11 +23,11 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { augmentInto, DEFAULT_AUGMENT } from '../../models/image/augment';
+import { augmentInto, DEFAULT_AUGMENT, PHONE_PHOTO, phonePhotoInto, phonePhotos } from '../../models/image/augment';
 import { SeededRandom } from '../../models/random';
-import type { AugmentOptions } from '../../models/image/augment';
-import { createEncoder, embed, encoderConfig, getWeights, parameterCount, toNetworkInput, trainStep } from '../../models/image/encoder';
-import type { Encoder, EncoderConfig } from '../../models/image/encoder';
+import type { AugmentOptions, PhonePhotoOptions } from '../../models/image/augment';
+import { createEncoder, disposeEncoder, embed, encoderConfig, getWeights, parameterCount, toNetworkInput, trainStep } from '../../models/image/encoder';
+import type { Encoder, EncoderConfig, ForwardOptions } from '../../models/image/encoder';
 import { registerEncoderGradients } from '../../models/image/gradients';
 import { retrievalPrecision } from '../../models/image/retrieval';
 import type { RetrievalResult } from '../../models/image/retrieval';
@@ -30,6 +35,7 @@ import { toArtifacts, WEIGHTS_FILE } from '../../models/image/serialize';
 import { registerTrainingKernels } from '../../models/image/training-kernels';
 import { loadLabelledImages } from './image-data';
 import type { LabelledImages } from './image-data';
+import type { CatalogItem } from '../ingest/types';
 
 export type TrainBackend = 'wasm' | 'cpu';
 
@@ -77,8 +83,15 @@ export interface TrainOptions {
   learningRate: number;
   seed: number;
   augment: AugmentOptions;
+  /** Share of training images turned into phone photos (`phonePhotoInto`) instead of `augment`. */
+  phonePhoto: number;
+  phonePhotoOptions: PhonePhotoOptions;
+  /** How batch norm is differentiated (`fused`: the fast hand-written gradient). */
+  batchNorm: NonNullable<ForwardOptions['batchNorm']>;
   config?: Partial<Omit<EncoderConfig, 'classes'>>;
   onEpoch?: (e: EpochStats) => void;
+  /** After every step: steps so far and the planned total (for progress bars). */
+  onStep?: (step: number, plannedSteps: number, loss: number) => void;
 }
 
 export interface EpochStats {
@@ -89,7 +102,17 @@ export interface EpochStats {
   meanLoss: number;
 }
 
-export const DEFAULT_TRAIN: TrainOptions = { budgetSeconds: 600, maxEpochs: 100, batchSize: 64, learningRate: 3e-3, seed: 1, augment: DEFAULT_AUGMENT };
+export const DEFAULT_TRAIN: TrainOptions = {
+  budgetSeconds: 600,
+  maxEpochs: 100,
+  batchSize: 64,
+  learningRate: 3e-3,
+  seed: 1,
+  augment: DEFAULT_AUGMENT,
+  phonePhoto: 0.25,
+  phonePhotoOptions: PHONE_PHOTO,
+  batchNorm: 'fused',
+};
 
 export interface TrainResult {
   encoder: Encoder;
@@ -127,7 +150,10 @@ export function trainEncoder(data: LabelledImages, rows: Int32Array, options: Pa
     for (let b = 0; b + o.batchSize <= order.length; b += o.batchSize) {
       if (performance.now() - start > budgetMs) break outer;
       const picked = order.subarray(b, b + o.batchSize);
-      picked.forEach((row, i) => augmentInto(data.images, row, batchBytes, i, data.size, rng, o.augment));
+      picked.forEach((row, i) => {
+        if (rng.next() < o.phonePhoto) phonePhotoInto(data.images, row, batchBytes, i, data.size, rng, o.phonePhotoOptions);
+        else augmentInto(data.images, row, batchBytes, i, data.size, rng, o.augment);
+      });
       const labels = {
         articleType: Int32Array.from(picked, (r) => data.labels.articleType[r] as number),
         colour: Int32Array.from(picked, (r) => data.labels.colour[r] as number),
@@ -137,9 +163,11 @@ export function trainEncoder(data: LabelledImages, rows: Int32Array, options: Pa
       const warm = Math.min(1, (steps + 1) / 100);
       // Adam reads its learning rate on every step; the field is protected only in the typings.
       (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * warm * (0.02 + 0.98 * 0.5 * (1 + Math.cos(Math.PI * progress)));
-      lossSum += trainStep(tf, encoder, optimizer, { input: toNetworkInput(batchBytes, o.batchSize, data.size), count: o.batchSize, labels });
+      const loss = trainStep(tf, encoder, optimizer, { input: toNetworkInput(batchBytes, o.batchSize, data.size), count: o.batchSize, labels }, undefined, { batchNorm: o.batchNorm });
+      lossSum += loss;
       batches++;
       steps++;
+      o.onStep?.(steps, plannedSteps, loss);
     }
     const seconds = (performance.now() - epochStart) / 1000;
     const stats = { epoch, seconds, images: batches * o.batchSize, imagesPerSecond: (batches * o.batchSize) / seconds, meanLoss: lossSum / Math.max(1, batches) };
@@ -152,13 +180,32 @@ export function trainEncoder(data: LabelledImages, rows: Int32Array, options: Pa
   return { encoder, epochs, trainSeconds: (performance.now() - start) / 1000, steps };
 }
 
-/** Embeds every row and measures P@10 for the held-out queries (duplicates never count). */
-export async function evaluateEncoder(encoder: Encoder, data: LabelledImages, split: PhotoSplit): Promise<{ retrieval: RetrievalResult; embedSeconds: number; embeddings: Float32Array }> {
+/** Seed of the phone-photo versions of the queries: the same altered photos in every evaluation. */
+export const PHONE_QUERY_SEED = 4242;
+
+export interface EncoderEvaluation {
+  /** Held-out studio photos searched against the whole catalog. */
+  retrieval: RetrievalResult;
+  /** Phone-photo versions of the same held-out photos searched against the clean catalog. */
+  phoneRetrieval: RetrievalResult;
+  embedSeconds: number;
+  embeddings: Float32Array;
+}
+
+/**
+ * Embeds every row and measures P@10 for the held-out queries (duplicates never count), then again
+ * with each query replaced by a phone-photo version of its photo (`phonePhotos`, fixed seed).
+ */
+export async function evaluateEncoder(encoder: Encoder, data: LabelledImages, split: PhotoSplit): Promise<EncoderEvaluation> {
   const t = performance.now();
   const embeddings = await embed(tf, encoder, data.images, 256);
   const embedSeconds = (performance.now() - t) / 1000;
-  const retrieval = await retrievalPrecision(tf, embeddings, encoder.config.embeddingDim, split.queries, { group: split.group, articleType: data.labels.articleType, colour: data.labels.colour });
-  return { retrieval, embedSeconds, embeddings };
+  const labels = { group: split.group, articleType: data.labels.articleType, colour: data.labels.colour };
+  const dim = encoder.config.embeddingDim;
+  const retrieval = await retrievalPrecision(tf, embeddings, dim, split.queries, labels);
+  const phoneQueries = await embed(tf, encoder, phonePhotos(data.images, split.queries, data.size, PHONE_QUERY_SEED), 256);
+  const phoneRetrieval = await retrievalPrecision(tf, embeddings, dim, split.queries, labels, 10, phoneQueries);
+  return { retrieval, phoneRetrieval, embedSeconds, embeddings };
 }
 
 /** Writes `model.json` + `weights.bin` into `dir`. */
@@ -169,6 +216,102 @@ export async function saveEncoder(encoder: Encoder, dir: string, meta: Record<st
   await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson, null, 2));
 }
 
+export interface CatalogTrainOptions {
+  /** `styles.csv` of a Kaggle-layout catalog (photos in `images/` beside it)… */
+  stylesCsv?: string;
+  /** …or catalog items with the folder their `image` paths are relative to. */
+  items?: readonly CatalogItem[];
+  catalogDir?: string;
+  /** Where the packed 64×64 encoder input is kept between runs (one folder per catalog). */
+  cacheDir: string;
+  /** Training time in seconds (default 1800). */
+  budgetSeconds?: number;
+  /** Weight initialisation and augmentation seed (default 1). The query split always uses seed 42. */
+  seed?: number;
+  /** Folder the model is written to (`model.json` + `weights.bin`). */
+  outDir: string;
+  /** Training options beyond the budget and seed. */
+  train?: Partial<Omit<TrainOptions, 'budgetSeconds' | 'seed'>>;
+  onProgress?: (event: TrainProgress) => void;
+}
+
+export type TrainProgress =
+  | { phase: 'images'; done: number; total: number }
+  | { phase: 'train'; step: number; plannedSteps: number; loss: number }
+  | { phase: 'epoch'; epoch: EpochStats }
+  | { phase: 'evaluate' };
+
+export interface ImageEncoderMetrics {
+  /** Retrieval P@10 of held-out photos: same article type; same type and colour. */
+  p10Type: number;
+  p10TypeColour: number;
+  /** The same with phone-photo versions of the held-out photos as queries. */
+  p10TypePhone: number;
+  p10TypeColourPhone: number;
+  queries: number;
+  photos: number;
+  trainSeconds: number;
+  epochs: number;
+  steps: number;
+  /** Training throughput (images/s, wasm). */
+  imagesPerSecond: number;
+  /** Embedding throughput over the whole catalog (images/s, batch 256, wasm). */
+  embedImagesPerSecond: number;
+  params: number;
+}
+
+/**
+ * Trains the image encoder on a catalog's photos for a time budget on wasm, evaluates it by
+ * retrieval on held-out photos (split by photo hash, seed 42) and saves it. What `fashionml train`
+ * calls; returns the model folder and its metrics (also written into `model.json`'s `meta`).
+ */
+export async function trainImageEncoderFromCatalog(options: CatalogTrainOptions): Promise<{ modelDir: string; metrics: ImageEncoderMetrics; classes: LabelledImages['classes'] }> {
+  const progress = options.onProgress;
+  const data = await loadLabelledImages({
+    ...(options.stylesCsv !== undefined ? { stylesCsv: options.stylesCsv } : {}),
+    ...(options.items !== undefined ? { items: options.items } : {}),
+    ...(options.catalogDir !== undefined ? { catalogDir: options.catalogDir } : {}),
+    cacheDir: options.cacheDir,
+    ...(progress ? { onProgress: (done: number, total: number) => progress({ phase: 'images', done, total }) } : {}),
+  });
+  if (data.count < 20) throw new Error(`trainImageEncoderFromCatalog: ${data.count} usable photos in ${options.cacheDir}; at least 20 are needed`);
+  await prepareBackend('wasm');
+  const split = splitByPhoto(data.sha256);
+  if (split.queries.length === 0) throw new Error(`trainImageEncoderFromCatalog: no held-out photos among ${data.count}; the catalog is too small to evaluate`);
+  const result = trainEncoder(data, split.train, {
+    ...options.train,
+    budgetSeconds: options.budgetSeconds ?? 1800,
+    seed: options.seed ?? 1,
+    ...(progress
+      ? {
+          onStep: (step: number, plannedSteps: number, loss: number) => progress({ phase: 'train', step, plannedSteps, loss }),
+          onEpoch: (epoch: EpochStats) => progress({ phase: 'epoch', epoch }),
+        }
+      : {}),
+  });
+  progress?.({ phase: 'evaluate' });
+  const ev = await evaluateEncoder(result.encoder, data, split);
+  const trainedImages = result.epochs.reduce((sum, e) => sum + e.images, 0);
+  const metrics: ImageEncoderMetrics = {
+    p10Type: ev.retrieval.precisionType,
+    p10TypeColour: ev.retrieval.precisionTypeColour,
+    p10TypePhone: ev.phoneRetrieval.precisionType,
+    p10TypeColourPhone: ev.phoneRetrieval.precisionTypeColour,
+    queries: split.queries.length,
+    photos: data.count,
+    trainSeconds: result.trainSeconds,
+    epochs: trainedImages / Math.max(1, split.train.length),
+    steps: result.steps,
+    imagesPerSecond: trainedImages / Math.max(1e-9, result.trainSeconds),
+    embedImagesPerSecond: data.count / ev.embedSeconds,
+    params: parameterCount(result.encoder.config),
+  };
+  const modelDir = resolve(options.outDir);
+  await saveEncoder(result.encoder, modelDir, { metrics, retrieval: ev.retrieval, phoneRetrieval: ev.phoneRetrieval, trainSeconds: result.trainSeconds, epochs: result.epochs, classes: data.classes, seed: options.seed ?? 1, splitSeed: 42 });
+  disposeEncoder(result.encoder);
+  return { modelDir, metrics, classes: data.classes };
+}
+
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
   return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
@@ -176,20 +319,23 @@ function arg(name: string, fallback: string): string {
 
 async function main(): Promise<void> {
   const budget = Number(arg('--budget-s', '600'));
-  const out = resolve(arg('--out', '.data/image-encoder/model'));
-  const data = await loadLabelledImages({ stylesCsv: arg('--styles', '../shared/data/myntra-fashion-small/styles.csv'), cacheDir: arg('--cache', '.data/image-encoder') });
-  await prepareBackend((arg('--backend', 'wasm') as TrainBackend));
-  const split = splitByPhoto(data.sha256);
-  console.log(`${data.count} photos, ${split.train.length} train rows, ${split.queries.length} query rows; budget ${budget} s`);
-  const result = trainEncoder(data, split.train, {
+  const phone = Number(arg('--phone', String(DEFAULT_TRAIN.phonePhoto)));
+  const batchNorm = arg('--batch-norm', DEFAULT_TRAIN.batchNorm) as TrainOptions['batchNorm'];
+  console.log(`budget ${budget} s, phone-photo share ${phone}, batch norm ${batchNorm}`);
+  const { modelDir, metrics } = await trainImageEncoderFromCatalog({
+    stylesCsv: arg('--styles', '../shared/data/myntra-fashion-small/styles.csv'),
+    cacheDir: arg('--cache', '.data/image-encoder'),
+    outDir: arg('--out', '.data/image-encoder/model'),
     budgetSeconds: budget,
-    onEpoch: (e) => console.log(`epoch ${e.epoch}: ${e.seconds.toFixed(0)} s, ${e.imagesPerSecond.toFixed(0)} img/s, loss ${e.meanLoss.toFixed(3)}`),
+    seed: Number(arg('--seed', '1')),
+    train: { phonePhoto: phone, batchNorm },
+    onProgress: (e) => {
+      if (e.phase === 'epoch') console.log(`epoch ${e.epoch.epoch}: ${e.epoch.seconds.toFixed(0)} s, ${e.epoch.imagesPerSecond.toFixed(0)} img/s, loss ${e.epoch.meanLoss.toFixed(3)}`);
+      if (e.phase === 'evaluate') console.log('evaluating');
+    },
   });
-  console.log(`params ${parameterCount(result.encoder.config)}; trained ${result.steps} steps in ${result.trainSeconds.toFixed(0)} s`);
-  const ev = await evaluateEncoder(result.encoder, data, split);
-  console.log(`embed ${(data.count / ev.embedSeconds).toFixed(0)} img/s; P@10 type ${ev.retrieval.precisionType.toFixed(3)}, type+colour ${ev.retrieval.precisionTypeColour.toFixed(3)} (${ev.retrieval.queries} queries)`);
-  await saveEncoder(result.encoder, out, { retrieval: ev.retrieval, trainSeconds: result.trainSeconds, epochs: result.epochs, classes: data.classes });
-  console.log(`saved ${out}`);
+  console.log(JSON.stringify(metrics, null, 2));
+  console.log(`saved ${modelDir}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
