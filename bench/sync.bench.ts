@@ -88,8 +88,11 @@ async function timeFirstSync(url: string, proxy: SyncProxy): Promise<{ run: Sync
   const page = browser.page;
   proxy.hideCatalog = true;
   await page.goto(url);
-  await page.waitForFunction(() => window.fashionml?.sync !== undefined);
-  await page.evaluate(() => navigator.locks.request('fashionml-sync', () => undefined));
+  // The app's own sync at start finds nothing; the timed run below is the first real one.
+  await page.waitForFunction(() => {
+    const sync = window.fashionml?.sync;
+    return sync !== undefined && sync.phase !== 'idle' && !sync.busy;
+  });
   proxy.hideCatalog = false;
   const run = await page.evaluate(async () => {
     const sync = window.fashionml!.sync;

@@ -32,12 +32,17 @@ afterAll(async () => {
   await fixture?.close();
 });
 
-/** Waits for the app (and its own sync at start) to settle. */
+/** Waits until the app's own sync at start has run, so the tests' runs are their own. */
+async function appSettled(): Promise<void> {
+  await page.waitForFunction(() => {
+    const sync = window.fashionml?.sync;
+    return sync !== undefined && sync.phase !== 'idle' && !sync.busy;
+  });
+}
+
 async function openApp(): Promise<void> {
   await page.goto(fixture.url);
-  await page.waitForFunction(() => window.fashionml?.sync !== undefined);
-  // The app's start-up sync takes the sync lock; waiting for it leaves the tests in control.
-  await page.evaluate(() => navigator.locks.request('fashionml-sync', () => undefined));
+  await appSettled();
 }
 
 /** What the page's `loadActiveSet()` returns, summarised, with each file's sha256 computed in the page. */
@@ -214,8 +219,7 @@ describe('sync', () => {
   it('a reload keeps the active set', async () => {
     const before = (await activeSet())!;
     await page.reload();
-    await page.waitForFunction(() => window.fashionml?.sync !== undefined);
-    await page.evaluate(() => navigator.locks.request('fashionml-sync', () => undefined));
+    await appSettled();
     expect(await activeSet()).toEqual(before);
     const summary = await page.evaluate(async () => {
       await window.fashionml!.sync.load();
