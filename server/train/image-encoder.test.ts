@@ -1,5 +1,17 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { splitByPhoto } from './image-encoder';
+import { embed } from '../../models/image/encoder';
+import { loadEncoder } from '../../models/image/serialize';
+import type { EncoderModelJson } from '../../models/image/serialize';
+import { importKaggleStyles } from '../ingest/kaggle-catalog';
+import { loadLabelledImages } from './image-data';
+import { splitByPhoto, trainImageEncoderFromCatalog } from './image-encoder';
+
+const STYLES = join(import.meta.dirname, '../../../shared/data/myntra-fashion-small/styles.csv');
 
 describe('splitByPhoto', () => {
   it('keeps every group of byte-identical photos on one side and holds out about the fraction asked', () => {
@@ -12,4 +24,44 @@ describe('splitByPhoto', () => {
     expect(split.queries.length / 2000).toBeLessThan(0.14);
     expect(splitByPhoto(sha, 0.1, 7).queries).toEqual(split.queries);
   });
+});
+
+describe.skipIf(!existsSync(STYLES))(`trainImageEncoderFromCatalog (needs ${STYLES})`, () => {
+  it('trains on a small cut of the catalog, saves a model that loads, and reports its metrics', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fashionml-image-encoder-'));
+    try {
+      const items = (await importKaggleStyles(STYLES)).accepted.slice(0, 80);
+      const out = join(dir, 'model');
+      const phases = new Set<string>();
+      const { modelDir, metrics } = await trainImageEncoderFromCatalog({
+        items,
+        catalogDir: dirname(STYLES),
+        cacheDir: join(dir, 'cache'),
+        outDir: out,
+        budgetSeconds: 2,
+        train: { batchSize: 16, maxEpochs: 2, config: { blocks: [{ channels: 8, stride: 2 }, { channels: 16, stride: 2 }], embeddingDim: 16 } },
+        onProgress: (e) => phases.add(e.phase),
+      });
+      expect(modelDir).toBe(out);
+      expect([...phases]).toEqual(expect.arrayContaining(['images', 'train', 'epoch', 'evaluate']));
+      for (const key of ['p10Type', 'p10TypeColour', 'p10TypePhone', 'p10TypeColourPhone'] as const) {
+        expect(metrics[key]).toBeGreaterThanOrEqual(0);
+        expect(metrics[key]).toBeLessThanOrEqual(1);
+      }
+      expect(metrics.p10TypeColour).toBeLessThanOrEqual(metrics.p10Type);
+      expect(metrics.steps).toBeGreaterThan(0);
+      expect(metrics.photos).toBeGreaterThan(60);
+      expect(metrics.queries).toBeGreaterThan(0);
+      const modelJson = JSON.parse(await readFile(join(out, 'model.json'), 'utf8')) as EncoderModelJson;
+      expect((modelJson.meta.metrics as { steps: number }).steps).toBe(metrics.steps);
+      const bin = await readFile(join(out, 'weights.bin'));
+      const encoder = loadEncoder(tf, modelJson, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+      const data = await loadLabelledImages({ items, catalogDir: dirname(STYLES), cacheDir: join(dir, 'cache') });
+      const vectors = await embed(tf, encoder, data.images.subarray(0, 4 * 64 * 64 * 3));
+      expect(Math.hypot(...vectors.subarray(0, 16))).toBeCloseTo(1, 4);
+      await expect(loadLabelledImages({ items, cacheDir: dir })).rejects.toThrow(/catalogDir/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -6,8 +6,8 @@
  *   and never trained on; the rest train;
  * - every training image is augmented on the fly (shift, mirror, light, background), and a share
  *   of them (default a quarter) is turned into a phone photo instead (`phonePhotoInto`);
- * - training runs whole epochs until a time budget is spent, with a cosine learning-rate decay
- *   over that budget;
+ * - training runs epochs until a time budget is spent, with a cosine learning-rate decay over that
+ *   budget (planned from the measured step time);
  * - then the whole catalog is embedded and P@10 is measured for the held-out queries against all
  *   other rows, with the query's duplicate group left out of the ranking; and again with phone-photo
  *   versions of the query photos searched against the clean catalog.
@@ -15,7 +15,7 @@
  * `trainImageEncoderFromCatalog` does all of it for the `fashionml train` command.
  *
  *   npx tsx server/train/image-encoder.ts [--budget-s 600] [--out DIR] [--styles CSV] [--cache DIR]
- *     [--seed 1] [--phone 0.25] [--batch-norm fused|tape]
+ *     [--seed 1] [--phone 0.25] [--batch-norm fused|tape] [--clock wall|cpu] [--max-wall-s S]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -88,6 +88,13 @@ export interface TrainOptions {
   phonePhotoOptions: PhonePhotoOptions;
   /** How batch norm is differentiated (`fused`: the fast hand-written gradient). */
   batchNorm: NonNullable<ForwardOptions['batchNorm']>;
+  /**
+   * What the budget counts: `wall` seconds, or `cpu` seconds of this process (training is one
+   * thread, so on a machine shared with other work this is the time an idle core would take).
+   */
+  clock: 'wall' | 'cpu';
+  /** With `clock: 'cpu'`: stop anyway after this many wall-clock seconds. */
+  maxWallSeconds?: number;
   config?: Partial<Omit<EncoderConfig, 'classes'>>;
   onEpoch?: (e: EpochStats) => void;
   /** After every step: steps so far and the planned total (for progress bars). */
@@ -112,13 +119,23 @@ export const DEFAULT_TRAIN: TrainOptions = {
   phonePhoto: 0.25,
   phonePhotoOptions: PHONE_PHOTO,
   batchNorm: 'fused',
+  clock: 'wall',
 };
 
 export interface TrainResult {
   encoder: Encoder;
   epochs: EpochStats[];
+  /** Wall-clock seconds. */
   trainSeconds: number;
+  /** CPU seconds of this process while training. */
+  cpuSeconds: number;
   steps: number;
+}
+
+/** Seconds of CPU (user + system) this process has used. */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 /** Trains on `rows` of `data` until the budget or the epoch limit is reached. */
@@ -131,13 +148,18 @@ export function trainEncoder(data: LabelledImages, rows: Int32Array, options: Pa
   const order = Int32Array.from(rows);
   const batchBytes = new Uint8Array(o.batchSize * data.size * data.size * 3);
   const start = performance.now();
+  const cpuStart = cpuNow();
   const budgetMs = o.budgetSeconds * 1000;
+  const wallCapMs = o.clock === 'cpu' && o.maxWallSeconds !== undefined ? o.maxWallSeconds * 1000 : Infinity;
+  /** Share of the budget used so far, by the budget's clock and the wall-clock cap. */
+  const used = () => Math.max(o.clock === 'cpu' ? ((cpuNow() - cpuStart) * 1000) / budgetMs : (performance.now() - start) / budgetMs, (performance.now() - start) / wallCapMs);
   const epochs: EpochStats[] = [];
   let steps = 0;
   const stepsPerEpoch = Math.floor(order.length / o.batchSize);
-  // Expected number of steps in the budget, refreshed after each epoch, for the cosine schedule.
+  // Expected number of steps in the budget, for the cosine schedule.
   let plannedSteps = stepsPerEpoch * o.maxEpochs;
-  outer: for (let epoch = 0; epoch < o.maxEpochs; epoch++) {
+  let outOfTime = false;
+  for (let epoch = 0; epoch < o.maxEpochs && !outOfTime; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
       const t = order[i] as number;
@@ -148,7 +170,10 @@ export function trainEncoder(data: LabelledImages, rows: Int32Array, options: Pa
     let lossSum = 0;
     let batches = 0;
     for (let b = 0; b + o.batchSize <= order.length; b += o.batchSize) {
-      if (performance.now() - start > budgetMs) break outer;
+      if (used() >= 1) {
+        outOfTime = true; // the last, partial epoch is still reported below
+        break;
+      }
       const picked = order.subarray(b, b + o.batchSize);
       picked.forEach((row, i) => {
         if (rng.next() < o.phonePhoto) phonePhotoInto(data.images, row, batchBytes, i, data.size, rng, o.phonePhotoOptions);
@@ -167,17 +192,19 @@ export function trainEncoder(data: LabelledImages, rows: Int32Array, options: Pa
       lossSum += loss;
       batches++;
       steps++;
+      // Re-plan as the measured step time settles, so the schedule ends with the budget even when
+      // one epoch is a large share of it (or the machine's speed changes).
+      if (steps >= 20) plannedSteps = Math.min(stepsPerEpoch * o.maxEpochs, Math.floor(steps / Math.max(1e-9, used())));
       o.onStep?.(steps, plannedSteps, loss);
     }
     const seconds = (performance.now() - epochStart) / 1000;
-    const stats = { epoch, seconds, images: batches * o.batchSize, imagesPerSecond: (batches * o.batchSize) / seconds, meanLoss: lossSum / Math.max(1, batches) };
+    if (batches === 0) break;
+    const stats = { epoch, seconds, images: batches * o.batchSize, imagesPerSecond: (batches * o.batchSize) / seconds, meanLoss: lossSum / batches };
     epochs.push(stats);
     o.onEpoch?.(stats);
-    const msPerStep = (performance.now() - start) / steps;
-    plannedSteps = Math.min(stepsPerEpoch * o.maxEpochs, Math.floor(budgetMs / msPerStep));
   }
   optimizer.dispose();
-  return { encoder, epochs, trainSeconds: (performance.now() - start) / 1000, steps };
+  return { encoder, epochs, trainSeconds: (performance.now() - start) / 1000, cpuSeconds: cpuNow() - cpuStart, steps };
 }
 
 /** Seed of the phone-photo versions of the queries: the same altered photos in every evaluation. */
@@ -250,10 +277,12 @@ export interface ImageEncoderMetrics {
   p10TypeColourPhone: number;
   queries: number;
   photos: number;
+  /** Wall-clock and CPU seconds of training (they differ on a machine shared with other work). */
   trainSeconds: number;
+  trainCpuSeconds: number;
   epochs: number;
   steps: number;
-  /** Training throughput (images/s, wasm). */
+  /** Training throughput (images per wall-clock second, wasm). */
   imagesPerSecond: number;
   /** Embedding throughput over the whole catalog (images/s, batch 256, wasm). */
   embedImagesPerSecond: number;
@@ -300,6 +329,7 @@ export async function trainImageEncoderFromCatalog(options: CatalogTrainOptions)
     queries: split.queries.length,
     photos: data.count,
     trainSeconds: result.trainSeconds,
+    trainCpuSeconds: result.cpuSeconds,
     epochs: trainedImages / Math.max(1, split.train.length),
     steps: result.steps,
     imagesPerSecond: trainedImages / Math.max(1e-9, result.trainSeconds),
@@ -321,17 +351,20 @@ async function main(): Promise<void> {
   const budget = Number(arg('--budget-s', '600'));
   const phone = Number(arg('--phone', String(DEFAULT_TRAIN.phonePhoto)));
   const batchNorm = arg('--batch-norm', DEFAULT_TRAIN.batchNorm) as TrainOptions['batchNorm'];
-  console.log(`budget ${budget} s, phone-photo share ${phone}, batch norm ${batchNorm}`);
+  const clock = arg('--clock', 'wall') as TrainOptions['clock'];
+  const maxWall = arg('--max-wall-s', '');
+  console.log(`budget ${budget} s (${clock} clock${maxWall ? `, at most ${maxWall} s wall` : ''}), phone-photo share ${phone}, batch norm ${batchNorm}`);
   const { modelDir, metrics } = await trainImageEncoderFromCatalog({
     stylesCsv: arg('--styles', '../shared/data/myntra-fashion-small/styles.csv'),
     cacheDir: arg('--cache', '.data/image-encoder'),
     outDir: arg('--out', '.data/image-encoder/model'),
     budgetSeconds: budget,
     seed: Number(arg('--seed', '1')),
-    train: { phonePhoto: phone, batchNorm },
+    train: { phonePhoto: phone, batchNorm, clock, ...(maxWall ? { maxWallSeconds: Number(maxWall) } : {}) },
     onProgress: (e) => {
       if (e.phase === 'epoch') console.log(`epoch ${e.epoch.epoch}: ${e.epoch.seconds.toFixed(0)} s, ${e.epoch.imagesPerSecond.toFixed(0)} img/s, loss ${e.epoch.meanLoss.toFixed(3)}`);
       if (e.phase === 'evaluate') console.log('evaluating');
+      if (e.phase === 'train' && e.step % 100 === 0) console.log(`step ${e.step} of ~${e.plannedSteps}, loss ${e.loss.toFixed(3)}`);
     },
   });
   console.log(JSON.stringify(metrics, null, 2));
