@@ -2,9 +2,10 @@
 export { openFashionStore } from './store';
 export type { CloseReason, FashionStore, KeyQuery, OpenFashionStoreOptions, WriteOp } from './store';
 export { SCHEMA_VERSION } from './migrations';
-export { DB_NAME, STORE_NAMES, chunksOf, embeddingsOf } from './schema';
+export { DB_NAME, STORE_NAMES, catalogChunksOf, chunksOf, embeddingsOf } from './schema';
 export type {
   BlobRecord,
+  CatalogChunkRecord,
   DownloadChunkRecord,
   EmbeddingRecord,
   ExperimentRecord,

@@ -80,6 +80,7 @@ const V2_STORES: Record<string, StoreShape> = {
 const V3_STORES: Record<string, StoreShape> = {
   ...V2_STORES,
   downloads: { keyPath: ['sha256', 'offset'], autoIncrement: false, indexes: {} },
+  catalog: { keyPath: ['catalogVersion', 'chunk'], autoIncrement: false, indexes: {} },
 };
 
 function item(id: string, articleType: string, masterCategory = 'Apparel'): ItemRecord {
@@ -127,7 +128,7 @@ describe('schema versions', () => {
 });
 
 describe('upgrading v2 → v3', () => {
-  it('adds the downloads store and keeps every row', async () => {
+  it('adds the downloads and catalog stores and keeps every row', async () => {
     const v2 = await open({ version: 2 });
     await v2.putMany('items', [item('a', 'Tshirts'), item('b', 'Jeans')]);
     await v2.put('meta', { key: 'sync.active', value: { catalog: 1 } });
@@ -138,6 +139,8 @@ describe('upgrading v2 → v3', () => {
     expect((await v3.get('meta', 'sync.active'))?.value).toEqual({ catalog: 1 });
     await v3.put('downloads', { sha256: 'ab', offset: 0, bytes: new Uint8Array([1, 2]).buffer, storedAt: 1 });
     expect(await v3.count('downloads')).toBe(1);
+    await v3.put('catalog', { catalogVersion: 4, chunk: 0, items: [item('c', 'Jeans')] });
+    expect((await v3.get('catalog', [4, 0]))?.items.map((i) => i.id)).toEqual(['c']);
     v3.close();
     expect(await describeDatabase()).toEqual({ version: 3, stores: V3_STORES });
   });

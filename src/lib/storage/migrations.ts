@@ -41,11 +41,14 @@ const v2: Migration = (_db, tx) => {
 };
 
 /**
- * v3: `downloads`, the chunks of blobs still being downloaded, so a sync cut off mid-blob resumes
- * with a Range request instead of starting over. A new store: nothing to backfill.
+ * v3: what sync needs. `downloads`: the chunks of blobs still being downloaded, so a sync cut off
+ * mid-blob resumes with a Range request instead of starting over. `catalog`: the active catalog
+ * in chunks of items (see `CatalogChunkRecord` for why not one record per item). New stores:
+ * nothing to backfill (sync fills `catalog` on its next run).
  */
 const v3: Migration = (db) => {
   db.createObjectStore('downloads', { keyPath: ['sha256', 'offset'] });
+  db.createObjectStore('catalog', { keyPath: ['catalogVersion', 'chunk'] });
 };
 
 /** `MIGRATIONS[n - 1]` upgrades version n - 1 to version n. Append only; never edit a shipped one. */

@@ -19,8 +19,10 @@ export interface MetaRecord {
 
 /**
  * One catalog item as synced from the server: the shared catalog contract, plus the catalog version
- * that last wrote it, so a sync can find stale rows. `masterCategory` is indexed as `byCategory`,
- * `articleType` as `byArticleType` (from schema v2).
+ * that last wrote it, so a sync can find stale rows. Sync keeps the active catalog in the `catalog`
+ * store (v3), in chunks; the `items` store (v1, one record per item, `masterCategory` indexed as
+ * `byCategory` and `articleType` as `byArticleType` from v2) holds this same shape for code that
+ * wants per-item lookups, and sync does not fill it.
  */
 export interface ItemRecord extends CatalogItem {
   catalogVersion: number;
@@ -50,6 +52,19 @@ export interface BlobRecord {
   contentType: string;
   /** Epoch ms. */
   storedAt: number;
+}
+
+/**
+ * A slice of one catalog version's items, in id order (from schema v3), keyed by
+ * `[catalogVersion, chunk]`. Sync stores the active catalog this way rather than one record per
+ * item: Chromium pays per IndexedDB request, so 35k single-item puts took ~5 s to write and ~2 s to
+ * read back, where a few dozen chunks take a small fraction of that. `getAll('catalog',
+ * catalogChunksOf(v))` returns one version's chunks in order.
+ */
+export interface CatalogChunkRecord {
+  catalogVersion: number;
+  chunk: number;
+  items: ItemRecord[];
 }
 
 /**
@@ -113,6 +128,7 @@ export interface FashionDB extends DBSchema {
   embeddings: { key: [modelVersion: string, itemId: string]; value: EmbeddingRecord };
   blobs: { key: string; value: BlobRecord };
   downloads: { key: [sha256: string, offset: number]; value: DownloadChunkRecord };
+  catalog: { key: [catalogVersion: number, chunk: number]; value: CatalogChunkRecord };
   interactions: {
     key: number;
     value: InteractionRecord;
@@ -140,7 +156,13 @@ export const STORE_NAMES: readonly StoreName[] = [
   'experiments',
   'metrics',
   'downloads',
+  'catalog',
 ];
+
+/** Key range covering every chunk of one catalog version, in order. */
+export function catalogChunksOf(catalogVersion: number): IDBKeyRange {
+  return IDBKeyRange.bound([catalogVersion], [catalogVersion, []]);
+}
 
 /** Key range covering every kept chunk of one blob's download, in offset order. */
 export function chunksOf(sha256: string): IDBKeyRange {

@@ -142,6 +142,32 @@ describe('later syncs', () => {
     expect(set?.ranker?.entry.version).toBe(1);
   });
 
+  it('a catalog larger than one chunk is stored in chunks, in id order, and a delta replaces them', async () => {
+    registry = new FakeRegistry();
+    const many = Array.from({ length: 4500 }, (_, i) => item(String(100_000 + i)));
+    await registry.publishCatalog(1, many);
+    const progress: number[] = [];
+    await sync({ onProgress: (phase, p) => phase === 'applying' && progress.push(p.itemsDone) });
+    expect(progress.filter((n) => n > 0)).toEqual([2000, 4000, 4500]);
+    expect((await store.getAll('catalog')).map((c) => [c.catalogVersion, c.chunk, c.items.length])).toEqual([
+      [1, 0, 2000],
+      [1, 1, 2000],
+      [1, 2, 500],
+    ]);
+
+    await registry.publishCatalog(2, [item('099999'), ...many.slice(1)]);
+    expect(await sync()).toMatchObject({ via: 'delta', catalogVersion: 2 });
+    expect((await store.getAll('catalog')).map((c) => [c.catalogVersion, c.chunk, c.items.length])).toEqual([
+      [2, 0, 2000],
+      [2, 1, 2000],
+      [2, 2, 500],
+    ]);
+    const ids = (await loadActiveSet(store))!.items.map((i) => i.id);
+    expect(ids[0]).toBe('099999');
+    expect(ids).not.toContain('100000');
+    expect(ids).toEqual([...ids].sort());
+  });
+
   it('a new champion switches models and deletes the files only the old one used', async () => {
     await sync();
     await registry.addModel('fashion-ranker', 2, 'fashion-ranker', { 'ranker.json': json({ v: 2 }), 'item-factors.q8': noise(50_000, 2) }, { imageEncoder: 'image-encoder@1' });
@@ -271,7 +297,7 @@ describe('atomic switch', () => {
     const batch = store.batch.bind(store);
     // Let the switch run its writes, then fail the transaction with one write it cannot make.
     vi.spyOn(store, 'batch').mockImplementation((ops, onProgress) =>
-      ops.some((op) => op.store === 'items') ? batch([...ops, { store: 'items', put: { id: undefined } as never }], onProgress) : batch(ops, onProgress),
+      ops.some((op) => op.store === 'catalog') ? batch([...ops, { store: 'items', put: { id: undefined } as never }], onProgress) : batch(ops, onProgress),
     );
     await expect(sync()).rejects.toMatchObject({ kind: 'storage', message: expect.stringContaining('Could not switch to catalog v2') });
     vi.restoreAllMocks();

@@ -3,16 +3,19 @@
  * `FashionStore` and a `fetch`, so they run the same in the page and in unit tests.
  *
  * A run: GET the manifest (with `If-None-Match`; 304 → nothing to do) → plan (plan.ts) →
- * download the missing blobs (download.ts: resumable, verified) → decode the catalog snapshot or
- * delta → ONE transaction that writes the items, the `sync.active` record naming the new set and
- * the sync state, and deletes what the old set alone needed. Until that transaction commits, the
+ * download the missing blobs, three at a time (download.ts: resumable, verified) → decode the
+ * catalog snapshot, or apply the delta to the active items → ONE transaction that writes the new
+ * version's item chunks (`catalog` store), the `sync.active` record naming the new set and the sync
+ * state, and deletes what the old set alone needed (its chunks, model files, the catalog blob). Until that transaction commits, the
  * previous set is what `loadActiveSet` returns; a run that fails anywhere before it changes nothing
  * but the download chunks and verified blobs it kept for next time.
  *
  * Meta records: `sync.active` ({@link ActiveSetRecord}) and `sync.state` ({@link SyncStateRecord}).
  */
+import pLimit from 'p-limit';
 import { CatalogCodecError, decodeCatalogBlob } from '../../../models/catalog/snapshot-codec';
 import type { CatalogItem } from '../../../models/catalog/item';
+import { catalogChunksOf } from '../storage/schema';
 import type { ItemRecord } from '../storage/schema';
 import type { FashionStore, WriteOp } from '../storage/store';
 import { DownloadError, downloadBlob, IntegrityError } from './download';
@@ -23,6 +26,12 @@ import type { ActiveModelRef, ActiveSetRecord, ModelRole, PlannedBlob, SyncPlan 
 
 export const ACTIVE_KEY = 'sync.active';
 export const STATE_KEY = 'sync.state';
+
+/** Blobs downloaded at the same time. */
+export const DOWNLOAD_CONCURRENCY = 3;
+
+/** Items per `catalog` record: a few dozen records for 35k items. */
+export const CATALOG_CHUNK_ITEMS = 2000;
 
 /** How long a refused blob is left alone before a background run tries it again. */
 export const REFUSED_BACKOFF_MS = 6 * 60 * 60 * 1000;
@@ -98,6 +107,8 @@ export interface SyncOptions {
   retryRefused?: boolean;
   /** Progress as the run goes; `phase` is one of the busy phases. */
   onProgress?: (phase: SyncPhase, progress: SyncProgress) => void;
+  /** Blobs downloaded at the same time (default {@link DOWNLOAD_CONCURRENCY}). */
+  concurrency?: number;
   /** Passed on to downloads (tests make them small / fast). */
   flushBytes?: number;
   retryDelayMs?: number;
@@ -203,36 +214,54 @@ async function runSyncUnlocked(options: SyncOptions): Promise<SyncResult> {
   progress.itemsTotal = plan.catalogSource?.kind === 'snapshot' ? plan.catalog.itemCount : 0;
   emit('downloading');
   const fetched = new Map<string, ArrayBuffer>();
-  for (const blob of plan.fetch) {
-    try {
-      fetched.set(
-        blob.sha256,
-        await downloadBlob(store, blob, {
-          fetch: fetchFn,
-          baseUrl,
-          now,
-          onBytes: (delta) => {
-            progress.bytesDone += delta;
-            emit('downloading');
-          },
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.flushBytes ? { flushBytes: options.flushBytes } : {}),
-          ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
-          ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof IntegrityError) {
-        const refused: RefusedBlob = { sha256: blob.sha256, label: blob.label, sequence: plan.sequence, at: now(), reason: error.message };
-        await saveState({ refused: [...state.refused.filter((r) => r.sha256 !== blob.sha256), refused] });
-        throw new SyncError('integrity', error.message, { cause: error });
-      }
-      if (error instanceof DownloadError) throw new SyncError(error.offline ? 'offline' : 'server', error.message, { cause: error });
-      if (options.signal?.aborted) throw error;
-      throw new SyncError('storage', errorText(error), { cause: error });
+  // A few at once: on a real network each blob's round trips overlap the others' transfer.
+  const limit = pLimit(options.concurrency ?? DOWNLOAD_CONCURRENCY);
+  // The first failure stops the other downloads (what they received is kept for next time).
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const outcomes = await Promise.allSettled(
+    plan.fetch.map((blob) =>
+      limit(async () => {
+        if (signal.aborted) return;
+        try {
+          fetched.set(
+            blob.sha256,
+            await downloadBlob(store, blob, {
+              fetch: fetchFn,
+              baseUrl,
+              now,
+              signal,
+              onBytes: (delta) => {
+                progress.bytesDone += delta;
+                emit('downloading');
+              },
+              ...(options.flushBytes ? { flushBytes: options.flushBytes } : {}),
+              ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+              ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+            }),
+          );
+        } catch (error) {
+          if (stop.signal.aborted && !options.signal?.aborted) return; // stopped because another one failed
+          stop.abort();
+          throw error;
+        }
+        progress.filesDone++;
+        emit('downloading');
+      }),
+    ),
+  );
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure) {
+    const error: unknown = failure.reason;
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (error instanceof IntegrityError) {
+      const { blob } = error;
+      const refused: RefusedBlob = { sha256: blob.sha256, label: blob.label, sequence: plan.sequence, at: now(), reason: error.message };
+      await saveState({ refused: [...state.refused.filter((r) => r.sha256 !== blob.sha256), refused] });
+      throw new SyncError('integrity', error.message, { cause: error });
     }
-    progress.filesDone++;
-    emit('downloading');
+    if (error instanceof DownloadError) throw new SyncError(error.offline ? 'offline' : 'server', error.message, { cause: error });
+    throw new SyncError('storage', errorText(error), { cause: error });
   }
 
   emit('applying');
@@ -240,16 +269,24 @@ async function runSyncUnlocked(options: SyncOptions): Promise<SyncResult> {
   const staleBlobs = new Set<string>();
   let via: SyncResult['via'];
   let leadingOps = 0;
+  let chunkOps = 0;
   if (plan.catalogSource) {
     const source = plan.catalogSource;
     via = source.kind;
     const bytes = fetched.get(source.blob.sha256) ?? (await store.get('blobs', source.blob.sha256))?.bytes;
     if (!bytes) throw new SyncError('storage', `${source.blob.label} went missing from the device before it was applied`);
-    const writes = await catalogOps(plan, source, new Uint8Array(bytes), active);
-    ops.push(...writes.ops);
-    leadingOps = writes.leading;
+    const items = await catalogItems(store, plan, source, new Uint8Array(bytes), active);
+    if (active) {
+      // First, so that a same-numbered version (a reset server) is replaced, not mixed.
+      ops.push({ store: 'catalog', delete: catalogChunksOf(active.catalog.version) });
+      leadingOps = 1;
+    }
+    for (let start = 0, chunk = 0; start < items.length; start += CATALOG_CHUNK_ITEMS, chunk++) {
+      ops.push({ store: 'catalog', put: { catalogVersion: plan.catalog.version, chunk, items: items.slice(start, start + CATALOG_CHUNK_ITEMS) } });
+      chunkOps++;
+    }
     staleBlobs.add(source.blob.sha256);
-    progress.itemsTotal = writes.ops.length - writes.leading;
+    progress.itemsTotal = items.length;
   }
   const wanted = new Set(plan.models.flatMap((m) => m.entry.files.map((f) => f.sha256)));
   for (const model of active?.models ?? []) model.entry.files.forEach((f) => staleBlobs.add(f.sha256));
@@ -267,12 +304,12 @@ async function runSyncUnlocked(options: SyncOptions): Promise<SyncResult> {
     { store: 'meta', put: { key: ACTIVE_KEY, value: record, updatedAt: now() } },
     { store: 'meta', put: { key: STATE_KEY, value: newState, updatedAt: now() } },
   );
-  const catalogOpCount = progress.itemsTotal;
+  const itemsTotal = progress.itemsTotal;
   try {
     await store.batch(ops, (done) => {
-      const items = Math.max(0, Math.min(done - leadingOps, catalogOpCount));
-      // Progress events for every 1 % of the items (and the last one) are plenty.
-      if (items === catalogOpCount || items % Math.max(1, Math.floor(catalogOpCount / 100)) === 0) {
+      const chunks = Math.max(0, Math.min(done - leadingOps, chunkOps));
+      const items = Math.min(itemsTotal, chunks * CATALOG_CHUNK_ITEMS);
+      if (items !== progress.itemsDone) {
         progress.itemsDone = items;
         emit('applying');
       }
@@ -294,16 +331,29 @@ function toRecord(item: CatalogItem, catalogVersion: number): ItemRecord {
   return { ...item, catalogVersion };
 }
 
+/** Sorts records by id (the order snapshots and the feature store use). */
+function byId(a: ItemRecord, b: ItemRecord): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** The active catalog's items, in id order (empty before the first sync). */
+async function activeItems(store: FashionStore, active: ActiveSetRecord | null): Promise<ItemRecord[]> {
+  if (!active) return [];
+  const chunks = await store.getAll('catalog', catalogChunksOf(active.catalog.version));
+  return chunks.flatMap((chunk) => chunk.items);
+}
+
 /**
- * The item writes that turn the active catalog into the plan's, checked against the manifest;
- * `leading` operations (a clear) come before the per-item ones.
+ * The items of the plan's catalog version: the snapshot's, or the active catalog with the delta
+ * applied; checked against the manifest (version, count) before anything is written.
  */
-async function catalogOps(
+async function catalogItems(
+  store: FashionStore,
   plan: SyncPlan,
   source: NonNullable<SyncPlan['catalogSource']>,
   bytes: Uint8Array,
   active: ActiveSetRecord | null,
-): Promise<{ ops: WriteOp[]; leading: number }> {
+): Promise<ItemRecord[]> {
   const catalog = plan.catalog!;
   let decoded;
   try {
@@ -317,19 +367,18 @@ async function catalogOps(
     if (decoded.kind !== 'snapshot') throw mismatch(`it is a ${decoded.kind}, not a snapshot`);
     if (decoded.version !== catalog.version) throw mismatch(`it holds version ${decoded.version}`);
     if (decoded.items.length !== catalog.itemCount) throw mismatch(`${decoded.items.length} items, the manifest says ${catalog.itemCount}`);
-    return { ops: [{ store: 'items', clear: true }, ...decoded.items.map((item): WriteOp => ({ store: 'items', put: toRecord(item, catalog.version) }))], leading: 1 };
+    return decoded.items.map((item) => toRecord(item, catalog.version)).sort(byId);
   }
   if (decoded.kind !== 'delta') throw mismatch(`it is a ${decoded.kind}, not a delta`);
   if (decoded.from !== source.from || decoded.to !== catalog.version) throw mismatch(`it goes from v${decoded.from} to v${decoded.to}`);
-  const expected = (active?.catalog.itemCount ?? 0) - decoded.removed.length + decoded.added.length;
-  if (expected !== catalog.itemCount) throw mismatch(`applied to v${source.from} it gives ${expected} items, the manifest says ${catalog.itemCount}`);
-  return {
-    ops: [
-      ...decoded.removed.map((id): WriteOp => ({ store: 'items', delete: id })),
-      ...[...decoded.added, ...decoded.changed].map((item): WriteOp => ({ store: 'items', put: toRecord(item, catalog.version) })),
-    ],
-    leading: 0,
-  };
+  const byItem = new Map((await activeItems(store, active)).map((item) => [item.id, item]));
+  for (const id of decoded.removed) {
+    if (!byItem.delete(id)) throw mismatch(`it removes ${JSON.stringify(id)}, which v${source.from} does not have`);
+  }
+  for (const item of decoded.added) byItem.set(item.id, toRecord(item, catalog.version));
+  for (const item of decoded.changed) byItem.set(item.id, toRecord(item, catalog.version));
+  if (byItem.size !== catalog.itemCount) throw mismatch(`applied to v${source.from} it gives ${byItem.size} items, the manifest says ${catalog.itemCount}`);
+  return [...byItem.values()].sort(byId);
 }
 
 /** A model of the active set with its files' bytes. */
@@ -362,7 +411,7 @@ export interface ActiveSet {
 export async function loadActiveSet(store: FashionStore): Promise<ActiveSet | null> {
   const record = await readActiveRecord(store);
   if (!record) return null;
-  const [items, models] = await Promise.all([store.getAll('items'), Promise.all(record.models.map((m) => loadModel(store, m)))]);
+  const [items, models] = await Promise.all([activeItems(store, record), Promise.all(record.models.map((m) => loadModel(store, m)))]);
   const set: ActiveSet = {
     catalogVersion: record.catalog.version,
     contentHash: record.catalog.contentHash,

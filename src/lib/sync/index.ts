@@ -44,12 +44,14 @@
  *
  * The manifest (`GET /v1/manifest`, `If-None-Match` → 304) names the catalog snapshot and deltas
  * and the model versions; everything else is an immutable blob named by its sha256
- * (`/v1/blobs/<sha256>`). `plan.ts` decides what to fetch; `download.ts` fetches each blob,
- * keeping received bytes in the `downloads` store so an interrupted download resumes with a Range
- * request, and stores it only once its sha256 matches; `engine.ts` decodes the catalog (format in
- * models/catalog/snapshot-codec.ts) and switches in ONE IndexedDB transaction (items, the
- * `sync.active` meta record naming the set, the sync state, old blobs deleted). Until then the
- * previous set stays active; a sync that fails or is cut off changes nothing it uses.
+ * (`/v1/blobs/<sha256>`). `plan.ts` decides what to fetch; `download.ts` fetches each blob
+ * (three at a time), keeping received bytes in the `downloads` store so an interrupted download
+ * resumes with a Range request, and stores it in `blobs` only once its sha256 matches; `engine.ts`
+ * decodes the catalog (format in models/catalog/snapshot-codec.ts) and switches in ONE IndexedDB
+ * transaction: the new version's items in chunks of 2,000 (`catalog` store), the `sync.active`
+ * meta record naming the set, the sync state, and the old set's leftovers deleted. Until then the
+ * previous set stays active; a sync that fails or is cut off changes nothing it uses. Runs on one
+ * origin take turns through the Web Lock `fashionml-sync`.
  */
 export { sync, DEFAULT_REFRESH_MS } from './sync-manager.svelte';
 export type { ActiveSummary, SyncNowOptions } from './sync-manager.svelte';
