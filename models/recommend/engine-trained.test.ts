@@ -10,9 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogItem } from '../catalog/item';
 import { generateDemoCatalog } from '../../server/demo/demo-catalog';
 import { importKaggleStyles } from '../../server/ingest/kaggle-catalog';
-import { trainFashionRanker } from '../../server/train/fashion-ranker';
+import { simulateCatalogShoppers, trainFashionRanker } from '../../server/train/fashion-ranker';
+import { ContentModel } from '../content/content-model';
+import { eventsByUser, fitFashion, recommendForHistory } from '../hybrid/fashion-fit';
+import type { IndexedEvent } from '../hybrid/fashion-hybrid';
 import { decodePack, RecommenderEngine } from './engine';
-import { RANKER_META_FILE } from './pack';
+import { RANKER_META_FILE, RANKER_PACK_FORMAT } from './pack';
 import type { RankerPackMeta } from './pack';
 import { jsScorer } from './scorer';
 import type { HistoryEvent } from './types';
@@ -113,4 +116,63 @@ describe('RecommenderEngine on a pack trained from the demo catalog (simulated s
     }).length;
     expect(hits).toBeGreaterThanOrEqual(Math.min(3, items.filter((i) => i.articleType === item.articleType && i.colour === item.colour).length));
   });
+});
+
+describe('the engine ranks as the trainer evaluates (models/hybrid/fashion-fit.ts recommendForHistory)', () => {
+  it('gives the same top 10 for simulated shoppers at diversity 0 with no filters', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'engine-parity-'));
+    try {
+      const demo = await generateDemoCatalog(join(dir, 'demo'), { items: 250, shoppers: 10, seed: 8 });
+      const items = (await importKaggleStyles(demo.stylesCsv)).accepted;
+      const { events } = simulateCatalogShoppers(items, 80, 5);
+      const row = new Map(items.map((item, i) => [item.id, i]));
+      const users = new Map<string, number>();
+      const indexed: IndexedEvent[] = events.map((e) => {
+        if (!users.has(e.userId)) users.set(e.userId, users.size);
+        return { user: users.get(e.userId)!, item: row.get(e.itemId)!, type: e.type, at: e.timestamp };
+      });
+      const content = ContentModel.fit(items, { seed: 5, dim: 16 });
+      const fit = fitFashion({ items, events: indexed, nUsers: users.size, content: { vectors: content.embedItems(items), dim: content.dim }, options: { seed: 5 } });
+      const n = items.length;
+      const f = fit.hybrid.factors;
+      const engine = new RecommenderEngine({
+        pack: {
+          meta: {
+            format: RANKER_PACK_FORMAT,
+            catalog: { version: 1, contentHash: 'parity' },
+            itemIds: items.map((i) => i.id),
+            itemFactors: { file: 'f', rows: n, cols: f, encoding: 'f32' },
+            contentVectors: { file: 'c', rows: n, cols: content.dim, encoding: 'f32' },
+            itemStats: { file: 's', rows: n, cols: fit.stats.columns.length, encoding: 'f32', columns: fit.stats.columns },
+            foldIn: { ...fit.hybrid.foldIn },
+            rerank: fit.rerank,
+          },
+          itemFactors: fit.hybrid.itemFactors,
+          contentVectors: Float32Array.from(fit.content.vectors),
+          itemStats: fit.stats.values,
+        },
+        catalog: items,
+        scorer: jsScorer(),
+      });
+      const byUser = eventsByUser(indexed, users.size);
+      let compared = 0;
+      for (const history of byUser.slice(0, 25)) {
+        if (history.length === 0) continue;
+        const now = history.at(-1)!.at + 3_600_000;
+        const expected = Array.from(recommendForHistory(fit, history, now, 10, new Set(), { candidates: 100 }), (i) => items[i]!.id);
+        const feed = await engine.feed({
+          history: history.map((e) => ({ itemId: items[e.item]!.id, type: e.type, at: e.at })),
+          now,
+          k: 10,
+          diversity: 0,
+          filters: { excludePurchased: false },
+        });
+        expect(feed.items.map((i) => i.itemId)).toEqual(expected);
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(10);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
