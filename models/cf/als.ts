@@ -34,6 +34,11 @@ export interface AlsOptions {
    * true), so the evaluated user vectors are exactly the ones the device computes from the same history.
    */
   exactUsers?: boolean;
+  /**
+   * Leave the user vectors of the previous sweep and skip the last user solve altogether (default
+   * false): for callers that fold every user in themselves (see als-spectral.ts).
+   */
+  skipFinalUsers?: boolean;
   /** Seed of the small uniform initial factors. */
   seed?: number;
   /** Called after each sweep (1-based), e.g. to record {@link alsLoss}. */
@@ -211,13 +216,16 @@ export function fitAls(userItems: Csr, options: AlsOptions = {}): AlsModel {
   for (let k = 0; k < x.length; k++) x[k] = rng.next() * 0.01;
   for (let k = 0; k < y.length; k++) y[k] = rng.next() * 0.01;
   const itemUsers = transpose(userItems);
+  const exact = options.exactUsers ?? true;
+  const skip = options.skipFinalUsers ?? false;
   for (let it = 1; it <= iterations; it++) {
     cgSweep(itemUsers, y, x, f, reg, exponent, alpha, steps);
-    cgSweep(userItems, x, y, f, reg, exponent, alpha, steps);
+    // The last sweep's CG user solve is wasted when the users are folded in exactly afterwards.
+    if (it < iterations || (!exact && !skip)) cgSweep(userItems, x, y, f, reg, exponent, alpha, steps);
     options.onIteration?.(it, makeModel(x, y, nUsers, nItems, f, alpha, reg, exponent));
   }
   const model = makeModel(x, y, nUsers, nItems, f, alpha, reg, exponent);
-  if (options.exactUsers ?? true) {
+  if (exact && !skip) {
     // The served user vectors: the device's fold-in on the float32 item vectors, row by row.
     const gram = itemGram(model.itemFactors, f, reg);
     const foldOptions = { alpha, regularization: reg, regularizationExponent: exponent, gram };

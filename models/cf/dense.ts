@@ -62,3 +62,55 @@ export function invertSpd(a: Float64Array, n: number): void {
     for (let j = 0; j < n; j++) a[rk + j] = rowK[j]!;
   }
 }
+
+/**
+ * Eigen-decomposition of a small symmetric n×n matrix by cyclic Jacobi rotations (exact to rounding,
+ * O(n³) per sweep; meant for n up to a few hundred). `a` is overwritten.
+ *
+ * @returns eigenvalues, shape [n], descending, and the matching eigenvectors as the columns of a
+ *   row-major n×n matrix.
+ */
+export function symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  let scale = 0;
+  for (let k = 0; k < n * n; k++) scale += a[k]! * a[k]!;
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q]! ** 2;
+    if (off <= 1e-24 * scale) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q]!;
+        if (apq === 0) continue;
+        const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let r = 0; r < n; r++) {
+          const arp = a[r * n + p]!;
+          const arq = a[r * n + q]!;
+          a[r * n + p] = c * arp - s * arq;
+          a[r * n + q] = s * arp + c * arq;
+        }
+        for (let r = 0; r < n; r++) {
+          const apr = a[p * n + r]!;
+          const aqr = a[q * n + r]!;
+          a[p * n + r] = c * apr - s * aqr;
+          a[q * n + r] = s * apr + c * aqr;
+        }
+        for (let r = 0; r < n; r++) {
+          const vrp = v[r * n + p]!;
+          const vrq = v[r * n + q]!;
+          v[r * n + p] = c * vrp - s * vrq;
+          v[r * n + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => a[y * n + y]! - a[x * n + x]!);
+  const values = Float64Array.from(order, (i) => a[i * n + i]!);
+  const vectors = new Float64Array(n * n);
+  for (let r = 0; r < n; r++) for (let j = 0; j < n; j++) vectors[r * n + j] = v[r * n + order[j]!]!;
+  return { values, vectors };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitFeatureRidge, meanAuc, parseGenres, projectFeatures } from './feature-ridge';
+import { chooseRidgeLambda, concatFeatures, fitFeatureRidge, meanAuc, parseGenres, parseTitleWords, projectFeatures } from './feature-ridge';
 
 describe('feature ridge hybrid', () => {
   it('recovers an exact linear map from features to item vectors (λ → 0)', () => {
@@ -30,5 +30,37 @@ describe('feature ridge hybrid', () => {
     const g = parseGenres(text, Int32Array.of(2, 1));
     expect(Array.from(g.subarray(0, 19)).flatMap((v, k) => (v ? [k] : []))).toEqual([1, 2, 16]);
     expect(Array.from(g.subarray(19, 38)).flatMap((v, k) => (v ? [k] : []))).toEqual([3, 4, 5]);
+  });
+});
+
+describe('title features', () => {
+  const text = [
+    '1|Toy Story (1995)|x',
+    '2|Toy Soldiers (1991)|x',
+    '3|The Story of Us (1999)|x',
+    '4|Alien (1979)|x',
+  ].join('\n');
+
+  it('keeps words shared by enough titles, drops stopwords, adds the decade, scales rows to unit length', () => {
+    const t = parseTitleWords(text, Int32Array.of(1, 2, 3, 4), 2);
+    expect(t.words).toEqual(['decade:1990s', 'story', 'toy']);
+    // Toy Story: decade, story, toy → each 1/√3.
+    expect(Array.from(t.features.subarray(0, 3))).toEqual([1, 1, 1].map(() => expect.closeTo(1 / Math.sqrt(3), 6)));
+    // Alien (1979): nothing kept, an all-zero row.
+    expect(Array.from(t.features.subarray(9, 12))).toEqual([0, 0, 0]);
+  });
+
+  it('names the line of an unreadable title and joins feature blocks', () => {
+    expect(() => parseTitleWords('1|Toy Story (1995)\n2\n', Int32Array.of(1, 2))).toThrow(/u.item line 2/);
+    expect(Array.from(concatFeatures(Float32Array.of(1, 2), 1, Float32Array.of(3, 4, 5, 6), 2))).toEqual([1, 3, 4, 2, 5, 6]);
+    expect(() => concatFeatures(Float32Array.of(1, 2), 1, Float32Array.of(3), 1)).toThrow(/2 rows on the left but 1 on the right/);
+  });
+
+  it('chooses the ridge λ that reconstructs held-out warm items best', () => {
+    // y = 2·φ exactly: the smallest λ reconstructs best.
+    const features = Float32Array.from({ length: 40 }, (_, k) => (k * 7) % 5);
+    const y = features.map((v) => 2 * v);
+    const rows = Int32Array.from({ length: 40 }, (_, i) => i);
+    expect(chooseRidgeLambda(features, 1, y, 1, rows, [100, 1e-6, 10])).toBe(1e-6);
   });
 });

@@ -134,3 +134,85 @@ export function meanAuc(
   }
   return users ? total / users : 0;
 }
+
+/** Words too common in film titles to say anything about taste. */
+const TITLE_STOPWORDS = new Set(['the', 'a', 'an', 'of', 'and', 'in', 'to', 'on', 'for', 'la', 'le', 'les', 'de', 'el', 'il']);
+
+export interface TitleFeatures {
+  /** Row-major word and decade flags scaled by 1/√(flags in the row), shape [nItems, words.length], float32. */
+  features: Float32Array;
+  /** The vocabulary, in column order: title words, then `decade:1990s`-style tokens from the year in brackets. */
+  words: string[];
+}
+
+/**
+ * Bag-of-words title features from MovieLens `u.item` text (field 2, e.g. "Toy Story (1995)"):
+ * lower-cased letter runs, minus stopwords, kept when they occur in at least `minCount` titles,
+ * plus the decade of the bracketed year. Titles are catalog metadata, present for cold items too.
+ * A title that cannot be read (fewer than 2 fields) throws with its line number.
+ */
+export function parseTitleWords(text: string, itemIds: Int32Array, minCount = 5): TitleFeatures {
+  const index = new Map<number, number>();
+  itemIds.forEach((id, i) => index.set(id, i));
+  const tokens: string[][] = Array.from({ length: itemIds.length }, () => []);
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!.trim();
+    if (line === '') continue;
+    const fields = line.split('|');
+    if (fields.length < 2) throw new Error(`u.item line ${n + 1}: expected an id and a title, got "${line}"`);
+    const i = index.get(Number(fields[0]));
+    if (i === undefined) continue;
+    const title = fields[1]!;
+    const year = /\((\d{4})\)\s*$/.exec(title);
+    const words = new Set((title.replace(/\(\d{4}\)\s*$/, '').toLowerCase().match(/[a-z]+/g) ?? []).filter((w) => w.length > 1 && !TITLE_STOPWORDS.has(w)));
+    if (year) words.add(`decade:${Math.floor(Number(year[1]) / 10) * 10}s`);
+    tokens[i] = [...words];
+  }
+  const df = new Map<string, number>();
+  for (const t of tokens) for (const w of t) df.set(w, (df.get(w) ?? 0) + 1);
+  const words = [...df].filter(([, c]) => c >= minCount).map(([w]) => w).sort();
+  const column = new Map(words.map((w, c) => [w, c]));
+  const d = words.length;
+  const features = new Float32Array(itemIds.length * d);
+  tokens.forEach((t, i) => {
+    const cols = t.map((w) => column.get(w)).filter((c): c is number => c !== undefined);
+    for (const c of cols) features[i * d + c] = 1 / Math.sqrt(cols.length);
+  });
+  return { features, words };
+}
+
+/** Side-by-side columns of two row-major feature matrices with the same rows, shape [rows, d1 + d2]. */
+export function concatFeatures(a: Float32Array, d1: number, b: Float32Array, d2: number): Float32Array {
+  const rows = a.length / d1;
+  if (b.length !== rows * d2) throw new Error(`concatFeatures: ${rows} rows on the left but ${b.length / d2} on the right`);
+  const out = new Float32Array(rows * (d1 + d2));
+  for (let r = 0; r < rows; r++) {
+    out.set(a.subarray(r * d1, (r + 1) * d1), r * (d1 + d2));
+    out.set(b.subarray(r * d2, (r + 1) * d2), r * (d1 + d2) + d1);
+  }
+  return out;
+}
+
+/**
+ * Picks λ from `grid` by holding out every `fold`-th of `rows` (in the order given) and measuring
+ * how well features · W reconstructs those items' vectors (mean squared error): a choice made on
+ * warm items alone, never on the cold items being evaluated.
+ */
+export function chooseRidgeLambda(features: Float32Array, d0: number, itemFactors: Float32Array, f: number, rows: Int32Array, grid: number[], fold = 10): number {
+  const fitRows = rows.filter((_, k) => k % fold !== 0);
+  const heldRows = rows.filter((_, k) => k % fold === 0);
+  let best = grid[0]!;
+  let bestErr = Infinity;
+  for (const lambda of grid) {
+    const model = fitFeatureRidge(features, d0, itemFactors, f, fitRows, lambda);
+    const p = projectFeatures(model, features);
+    let err = 0;
+    for (const i of heldRows) for (let c = 0; c < f; c++) err += (p[i * f + c]! - itemFactors[i * f + c]!) ** 2;
+    if (err < bestErr) {
+      bestErr = err;
+      best = lambda;
+    }
+  }
+  return best;
+}
