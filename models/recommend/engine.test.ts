@@ -24,6 +24,7 @@ const ids = (r: { items: { itemId: string }[] }): string[] => r.items.map((i) =>
 describe('RecommenderEngine feed', () => {
   it('scores the whole catalog by the fold-in, as computed by hand', async () => {
     const engine = new RecommenderEngine(parts());
+    engine.warmUp();
     // One minute of decay on a 7-day half-life moves the like's weight by 7e-5: the hand figures hold to 1e-4.
     const feed = await engine.feed(request());
     expect(feed.mode).toBe('personal');

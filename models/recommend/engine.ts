@@ -211,6 +211,14 @@ export class RecommenderEngine {
     return { ...this.state.info };
   }
 
+  /**
+   * Computes the fold-in gram YᵀY + λI now (O(items·f²): ~0.1 s at 35k items, seconds at 1M)
+   * instead of in the first personal feed, e.g. right after the model loads.
+   */
+  warmUp(): void {
+    this.foldOptions(this.state);
+  }
+
   /** Cached responses (for diagnostics and tests). */
   get cacheSize(): number {
     return this.cache.size;
