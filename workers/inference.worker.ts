@@ -18,7 +18,6 @@ import type { Encoder } from '../models/image/encoder';
 import { letterboxRgb, rgbaOnWhite } from '../models/image/letterbox';
 import { loadEncoder } from '../models/image/serialize';
 import type { EncoderModelJson } from '../models/image/serialize';
-import { ContentModel } from '../models/content/content-model';
 import { decodePack, RecommenderEngine } from '../models/recommend/engine';
 import type { EngineParts } from '../models/recommend/engine';
 import { RANKER_META_FILE, RANKER_PACK_FORMAT } from '../models/recommend/pack';
@@ -151,20 +150,8 @@ function packParts(input: LoadModelsInput): Omit<EngineParts, 'scorer'> {
     const bytes = input.ranker.files[name];
     return bytes === undefined ? undefined : new Uint8Array(bytes);
   });
-  // The content model turns text queries into content vectors (keyword search works without it).
-  const content = meta.contentModel ? ContentModel.fromJSON(json<unknown>(input.ranker, meta.contentModel.file)) : undefined;
-  if (content && !pack.contentVectors) {
-    // The pack ships the content model instead of the vectors: recompute them from the catalog rows
-    // in pack row order (zeros for pack items this catalog lacks).
-    const byId = new Map(input.items.map((item) => [item.id, item]));
-    const vectors = new Float32Array(meta.itemIds.length * content.dim);
-    meta.itemIds.forEach((id, row) => {
-      const item = byId.get(id);
-      if (item) content.project(content.itemTerms(item), vectors.subarray(row * content.dim, (row + 1) * content.dim));
-    });
-    pack.contentVectors = vectors;
-  }
-  return { pack, catalog: input.items, ...(content ? { content } : {}) };
+  // The engine computes the items' content vectors and embeds text queries with the pack's content model.
+  return { pack, catalog: input.items };
 }
 
 function file(model: ModelFiles, name: string): ArrayBuffer {

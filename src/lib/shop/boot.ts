@@ -3,19 +3,30 @@
  * synced catalog and models) so a repeat visit shows the feed without the network, then sync in
  * the background and load any new set into the worker.
  */
-import { loadActiveSet } from '../sync/engine';
-import { storage } from '../storage/storage-manager.svelte';
+import { sync } from '../sync';
 import { feed } from './feed.svelte';
 import { history } from './history.svelte';
 import { cart, saved } from './lists.svelte';
 import { recommender } from './recommender.svelte';
 import type { DeviceSet } from './recommender.svelte';
 import { shopSettings } from './settings.svelte';
-import { syncBridge } from './sync-bridge.svelte';
+
+/** `activatedAt` of the set in the worker, so the start and the sync's "activated" do not load it twice. */
+let loadedActivation: number | undefined;
+let loadChain: Promise<boolean> = Promise.resolve(false);
 
 /** Loads the active set from IndexedDB into the page and the worker; false when nothing is synced yet. */
-export async function loadFromDevice(): Promise<boolean> {
-  const set = await loadActiveSet(await storage.store());
+export function loadFromDevice(): Promise<boolean> {
+  // One load at a time; a second caller waits and then finds the set loaded already.
+  loadChain = loadChain.catch(() => false).then(loadOnce);
+  return loadChain;
+}
+
+async function loadOnce(): Promise<boolean> {
+  await sync.load();
+  const activation = sync.active?.activatedAt;
+  if (recommender.ready && activation !== undefined && activation === loadedActivation) return true;
+  const set = await sync.loadActiveSet();
   if (!set) {
     recommender.waiting();
     return false;
@@ -34,24 +45,42 @@ export async function loadFromDevice(): Promise<boolean> {
       : {}),
   };
   await recommender.load(device);
-  if (recommender.ready) await feed.refresh();
+  if (recommender.ready) {
+    loadedActivation = activation;
+    await feed.refresh();
+  }
   return recommender.ready;
 }
 
-/** Starts the shop once the worker is starting: local state first, then the network. */
+/** Loads the stored set, turning a failure into the recommender's error state (never rejects). */
+function loadQuietly(): Promise<boolean> {
+  return loadFromDevice().catch((error: unknown) => {
+    recommender.status = 'error';
+    recommender.error = error instanceof Error ? error.message : String(error);
+    return false;
+  });
+}
+
+/**
+ * Starts the shop: local state first, then the stored set into the worker (a repeat visit shows
+ * its feed without the network) while the sync checks for a new one at the same time.
+ */
 export async function startShop(runtimeStarted: Promise<void>): Promise<void> {
   try {
-    await Promise.all([history.load(), saved.load(), cart.load(), shopSettings.load(), syncBridge.readState()]);
+    await Promise.all([history.load(), saved.load(), cart.load(), shopSettings.load(), sync.load()]);
   } catch {
     // storage.error already says why; the shop can still sync and browse.
   }
-  await runtimeStarted;
-  await loadFromDevice().catch((error: unknown) => {
-    recommender.status = 'error';
-    recommender.error = error instanceof Error ? error.message : String(error);
-  });
-  const reload = () => void loadFromDevice();
-  const result = await syncBridge.syncNow();
-  if (result?.outcome === 'updated' || (result && !recommender.ready)) reload();
-  syncBridge.startBackgroundRefresh(reload);
+  const started = runtimeStarted.then(
+    () => true,
+    () => false,
+  );
+  // A new set (this run's or a background refresh's) goes to the worker once it is active.
+  sync.onActivated(() => void started.then((ok) => ok && loadQuietly()));
+  const synced = sync.start();
+  if (!(await started)) return;
+  await loadQuietly();
+  const result = await synced;
+  // Nothing new arrived, yet the worker is still empty (e.g. a load failed): try the stored set again.
+  if (result && result.outcome !== 'updated' && !recommender.ready) await loadQuietly();
 }
