@@ -267,6 +267,25 @@ describe('corrupt blobs', () => {
     expect((await readSyncState(store)).refused).toEqual([]);
   });
 
+  it('blobs a failed run stored are reused if needed, and deleted by the next switch if not', async () => {
+    await sync();
+    const v2 = await registry.addModel('fashion-ranker', 2, 'fashion-ranker', { 'ranker.json': json({ v: 2 }), 'item-factors.q8': noise(50_000, 7) }, { imageEncoder: 'image-encoder@1' });
+    registry.setAlias('champion', 'fashion-ranker', 2);
+    const [rankerJson, factors] = v2.files.map((f) => f.sha256) as [string, string];
+    registry.corrupt.add(factors);
+    await expect(sync({ concurrency: 1 })).rejects.toMatchObject({ kind: 'integrity' });
+    expect(await store.count('blobs', rankerJson)).toBe(1);
+    expect((await readSyncState(store)).unused).toEqual([rankerJson]);
+
+    // The champion goes back to v1 and a new catalog arrives: v2's file is not needed any more.
+    registry.setAlias('champion', 'fashion-ranker', 1);
+    await registry.publishCatalog(2, ITEMS_V2);
+    expect(await sync()).toMatchObject({ outcome: 'updated', catalogVersion: 2 });
+    expect(await store.count('blobs', rankerJson)).toBe(0);
+    expect((await readSyncState(store)).unused).toEqual([]);
+    expect(await store.count('blobs')).toBe(4);
+  });
+
   it('downloadBlob on its own: a mismatch throws IntegrityError and keeps nothing', async () => {
     const [sha, bytes] = [...registry.blobs.entries()][0]!;
     registry.corrupt.add(sha);

@@ -55,6 +55,12 @@ export interface SyncStateRecord {
   /** Epoch ms of the last run that confirmed the device is current (a 304 or a finished sync). */
   lastUpdated?: number;
   refused: RefusedBlob[];
+  /**
+   * Blobs a run stored that did not become active (it failed after downloading them). The next
+   * run uses them if it still needs them; the next switch deletes the rest, so failed runs do
+   * not leave files behind for ever.
+   */
+  unused?: string[];
 }
 
 export type SyncPhase = 'idle' | 'checking' | 'downloading' | 'applying' | 'up-to-date' | 'offline' | 'error';
@@ -253,13 +259,17 @@ async function runSyncUnlocked(options: SyncOptions): Promise<SyncResult> {
   const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failure) {
     const error: unknown = failure.reason;
+    const unused = [...new Set([...(state.unused ?? []), ...fetched.keys()])];
+    const refused =
+      error instanceof IntegrityError
+        ? [
+            ...state.refused.filter((r) => r.sha256 !== error.blob.sha256),
+            { sha256: error.blob.sha256, label: error.blob.label, sequence: plan.sequence, at: now(), reason: error.message },
+          ]
+        : state.refused;
+    await saveState({ unused, refused });
     if (options.signal?.aborted) throw options.signal.reason;
-    if (error instanceof IntegrityError) {
-      const { blob } = error;
-      const refused: RefusedBlob = { sha256: blob.sha256, label: blob.label, sequence: plan.sequence, at: now(), reason: error.message };
-      await saveState({ refused: [...state.refused.filter((r) => r.sha256 !== blob.sha256), refused] });
-      throw new SyncError('integrity', error.message, { cause: error });
-    }
+    if (error instanceof IntegrityError) throw new SyncError('integrity', error.message, { cause: error });
     if (error instanceof DownloadError) throw new SyncError(error.offline ? 'offline' : 'server', error.message, { cause: error });
     throw new SyncError('storage', errorText(error), { cause: error });
   }
@@ -290,6 +300,7 @@ async function runSyncUnlocked(options: SyncOptions): Promise<SyncResult> {
   }
   const wanted = new Set(plan.models.flatMap((m) => m.entry.files.map((f) => f.sha256)));
   for (const model of active?.models ?? []) model.entry.files.forEach((f) => staleBlobs.add(f.sha256));
+  (state.unused ?? []).forEach((sha) => staleBlobs.add(sha));
   for (const sha of staleBlobs) if (!wanted.has(sha)) ops.push({ store: 'blobs', delete: sha });
 
   const record: ActiveSetRecord = {
@@ -298,7 +309,14 @@ async function runSyncUnlocked(options: SyncOptions): Promise<SyncResult> {
     manifestSequence: plan.sequence,
     activatedAt: now(),
   };
-  const newState: SyncStateRecord = { ...state, ...(etag ? { etag } : {}), sequence: plan.sequence, lastUpdated: now(), refused: state.refused.filter((r) => r.sequence >= plan.sequence && !fetched.has(r.sha256)) };
+  const newState: SyncStateRecord = {
+    ...state,
+    ...(etag ? { etag } : {}),
+    sequence: plan.sequence,
+    lastUpdated: now(),
+    refused: state.refused.filter((r) => r.sequence >= plan.sequence && !fetched.has(r.sha256)),
+    unused: [],
+  };
   ops.push(
     { store: 'downloads', clear: true },
     { store: 'meta', put: { key: ACTIVE_KEY, value: record, updatedAt: now() } },
