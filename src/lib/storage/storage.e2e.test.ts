@@ -49,12 +49,14 @@ describe('on-device storage', () => {
     await page.getByTestId('backend-select').selectOption('cpu');
     await page.getByTestId('restart-engine').click();
     await page.getByTestId('active-backend').filter({ hasText: 'cpu' }).waitFor();
+    // A new visit (the engine status is shown on Diagnostics and Settings, not on the feed).
     await page.goto(`${env.app.url}/`);
+    await page.goto(`${env.app.url}/#/diagnostics`);
     await page.reload();
     await waitForEngine(page);
     expect(await page.getByTestId('active-backend').textContent()).toBe('cpu');
     // The URL parameter still wins over the saved setting.
-    await page.goto(`${env.app.url}/?backend=wasm`);
+    await page.goto(`${env.app.url}/?backend=wasm#/diagnostics`);
     await waitForEngine(page);
     expect(await page.getByTestId('active-backend').textContent()).toBe('wasm');
     await page.evaluate(async () => (await window.fashionml!.storage.store()).delete('meta', 'settings.backend'));
