@@ -252,6 +252,12 @@ const api = {
       ...(photoSearchReason ? { photoSearchReason } : {}),
     };
     loaded = { key, engine, parts, scorerBackend: backend, result, ...(encoderFiles ? { encoderFiles } : {}) };
+    // The fold-in's gram is needed by the first personal feed, not by the first (popular) one:
+    // compute it between calls, right after this answer, so the first like does not pay for it.
+    const set = loaded;
+    setTimeout(() => {
+      if (loaded === set) set.engine.warmUp();
+    }, 0);
     return { ...result, reused: false, elapsedMs: performance.now() - started };
   },
 

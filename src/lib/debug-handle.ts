@@ -2,6 +2,7 @@ import { runtime } from './runtime/runtime-manager.svelte';
 import { catalog } from './shop/catalog.svelte';
 import { feed } from './shop/feed.svelte';
 import { history } from './shop/history.svelte';
+import { decodePhoto } from './shop/photo';
 import { cart, saved } from './shop/lists.svelte';
 import { recommender } from './shop/recommender.svelte';
 import { shopSettings } from './shop/settings.svelte';
@@ -26,6 +27,8 @@ export interface DebugHandle {
     feed: typeof feed;
     recommender: typeof recommender;
     settings: typeof shopSettings;
+    /** How the Search screen turns a picked photo into pixels for the worker. */
+    decodePhoto: typeof decodePhoto;
   };
 }
 
@@ -36,5 +39,5 @@ declare global {
 }
 
 export function installDebugHandle(): void {
-  window.fashionml = { runtime, storage, sync, shop: { catalog, history, saved, cart, feed, recommender, settings: shopSettings } };
+  window.fashionml = { runtime, storage, sync, shop: { catalog, history, saved, cart, feed, recommender, settings: shopSettings, decodePhoto } };
 }

@@ -47,7 +47,8 @@ async function loadOnce(): Promise<boolean> {
   await recommender.load(device);
   if (recommender.ready) {
     loadedActivation = activation;
-    await feed.refresh();
+    // Not awaited: this load may itself run inside a feed refresh (a reload after the worker was replaced).
+    void feed.refresh();
   }
   return recommender.ready;
 }
@@ -71,6 +72,7 @@ export async function startShop(runtimeStarted: Promise<void>): Promise<void> {
   } catch {
     // storage.error already says why; the shop can still sync and browse.
   }
+  recommender.setReloader(loadQuietly);
   const started = runtimeStarted.then(
     () => true,
     () => false,

@@ -19,6 +19,9 @@ export interface DeviceSet {
 
 export type RecommenderStatus = 'waiting' | 'loading' | 'ready' | 'error';
 
+/** The worker's answer when it holds no models (workers/inference.worker.ts `requireLoaded`). */
+const NOT_LOADED = 'No catalog and models are loaded';
+
 /**
  * The recommender as the screens see it: loads what the sync stored into the worker (files are
  * transferred, not copied) and runs feed / similar / search there. Every call is plain data.
@@ -31,6 +34,26 @@ class RecommenderState {
   generation = $state(0);
 
   private loading: Promise<void> | undefined;
+  private reloader: (() => Promise<boolean>) | undefined;
+
+  /**
+   * How to load the stored set again. The worker can be replaced under the page (a backend chosen
+   * on Diagnostics, an aborted call): a call that finds it empty reloads through this and retries once.
+   */
+  setReloader(reload: () => Promise<boolean>): void {
+    this.reloader = reload;
+  }
+
+  private async call<T>(task: (api: Parameters<Parameters<typeof runtime.engine.call>[0]>[0]) => Promise<T>): Promise<T> {
+    try {
+      return await runtime.engine.call(task);
+    } catch (error) {
+      if (!this.reloader || !(error instanceof Error) || !error.message.includes(NOT_LOADED)) throw error;
+      this.status = 'waiting';
+      if (!(await this.reloader())) throw error;
+      return runtime.engine.call(task);
+    }
+  }
 
   /** Loads a synced set: the catalog into the page, the models into the worker. */
   load(set: DeviceSet): Promise<void> {
@@ -68,20 +91,21 @@ class RecommenderState {
   }
 
   feed(request: FeedRequest): Promise<FeedResponse> {
-    return runtime.engine.call((api) => api.feed(request));
+    return this.call((api) => api.feed(request));
   }
 
   similar(itemId: string, k: number, mode: SimilarMode, filters?: ItemFilters): Promise<SearchResponse> {
-    return runtime.engine.call((api) => api.similar(itemId, k, mode, filters));
+    return this.call((api) => api.similar(itemId, k, mode, filters));
   }
 
   searchText(query: string, k: number, filters?: ItemFilters): Promise<SearchResponse> {
-    return runtime.engine.call((api) => api.searchText(query, k, filters));
+    return this.call((api) => api.searchText(query, k, filters));
   }
 
-  /** The picture's pixels are transferred to the worker and stay on the device. */
+  /** The picture's pixels go to the worker and stay on the device. */
   searchPhoto(image: RgbaImage, k: number, filters?: ItemFilters): Promise<PhotoSearchResponse> {
-    return runtime.engine.call((api) => api.searchPhoto(Comlink.transfer(image, [image.data.buffer]), k, filters));
+    // Copied, not transferred (a few ms at most): a retry after a reload must be able to send them again.
+    return this.call((api) => api.searchPhoto(image, k, filters));
   }
 
   reset(): void {
