@@ -2,7 +2,7 @@
  * The app's screens; hash routes keep every screen reachable offline from the one cached page.
  * A location is `#/<route>[/<id>][?query]`, e.g. `#/product/1163`, `#/browse?gender=Men`.
  */
-export const ROUTES = ['home', 'browse', 'product', 'search', 'saved', 'cart', 'settings', 'diagnostics'] as const;
+export const ROUTES = ['home', 'browse', 'product', 'search', 'saved', 'cart', 'settings', 'diagnostics', 'lab'] as const;
 export type Route = (typeof ROUTES)[number];
 
 export interface Location {
