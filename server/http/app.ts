@@ -6,6 +6,8 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { registerApi } from './api';
 import type { ApiOptions } from './api';
+import { registerExperimentsApi } from './experiments';
+import type { ExperimentsApiOptions } from './experiments';
 import { installMetrics } from './metrics';
 
 export interface AppServerOptions {
@@ -15,6 +17,8 @@ export interface AppServerOptions {
   logger?: boolean | { level: string };
   /** The sync API over a registry; without it only the app, /healthz and /metrics are served. */
   api?: ApiOptions;
+  /** Experiment reports and results (server/http/experiments.ts). */
+  experiments?: ExperimentsApiOptions;
 }
 
 /** Files that must be revalidated on every load so a new version is noticed. */
@@ -54,6 +58,7 @@ export async function buildAppServer(options: AppServerOptions): Promise<Fastify
   });
 
   if (options.api) registerApi(app, options.api);
+  if (options.experiments) await registerExperimentsApi(app, options.experiments);
 
   app.setNotFoundHandler((request, reply) => {
     // Unknown API paths are errors; every other path is the single-page app.

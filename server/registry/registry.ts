@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { DELTA_FORMAT, encodeDeltaPayload, encodeSnapshotPayload, SNAPSHOT_FORMAT } from '../../models/catalog/snapshot-codec';
+import { experimentSchema } from '../experiments/schema';
+import type { Experiment } from '../experiments/schema';
 import type { FeatureStore } from '../store/feature-store';
 import { writeFileAtomic } from './atomic-file';
 import { BlobStore } from './blob-store';
@@ -52,7 +54,8 @@ export const manifestSchema = z.object({
   catalogHistory: z.array(catalogEntry),
   models: z.array(modelVersion),
   aliases: z.record(z.string(), z.object({ model: z.string(), version: z.number().int() })),
-  experiments: z.array(z.unknown()),
+  /** A/B experiments devices assign themselves to (server/experiments/schema.ts). */
+  experiments: z.array(experimentSchema),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -189,6 +192,14 @@ export class Registry {
       }
       manifest.aliases[alias] = { model, version };
     });
+  }
+
+  /**
+   * Replaces the manifest's experiments with what `change` returns, reading and writing under the
+   * publish lock so checks against the models and aliases see the manifest that is written.
+   */
+  setExperiments(change: (current: Experiment[], manifest: Readonly<Manifest>) => Experiment[]): Experiment[] {
+    return this.update((manifest) => (manifest.experiments = change(manifest.experiments, manifest)));
   }
 
   /**
