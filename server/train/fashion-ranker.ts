@@ -196,6 +196,8 @@ export async function trainFashionRanker(input: TrainFashionRankerInput): Promis
       rerankCheck: fit.rerankCheck ?? null,
       rerankExamples: fit.rerankExamples,
       content: content.fitInfo,
+      // Training curves of the evaluation fit, for the Model Lab's charts.
+      losses,
     },
   };
   if (input.imageEmbeddings) {
