@@ -6,6 +6,8 @@ import { dataPaths } from './config';
 import type { DataPaths } from './config';
 import { generateDemoCatalog } from './demo/demo-catalog';
 import { evaluateSplit } from './evaluate/split-evaluate';
+import { addExperimentsCommands, experimentsDbPath } from './experiments/cli';
+import { ExperimentStore } from './experiments/store';
 import { buildAppServer, closeOnSignals } from './http/app';
 import { ingestCatalog } from './ingest/ingest-catalog';
 import type { IngestSummary } from './ingest/ingest-catalog';
@@ -115,11 +117,15 @@ function publishLatest(paths: DataPaths, store: FeatureStore, version?: number):
 async function serve(options: ServeOptions): Promise<void> {
   const paths = dataPaths(options.dataDir);
   const adminToken = process.env.FASHIONML_ADMIN_TOKEN;
+  const registry = new Registry(paths.registry);
+  const experiments = ExperimentStore.open(experimentsDbPath(paths));
   const app = await buildAppServer({
     appDir: options.app,
     logger: { level: options.logLevel },
-    api: { registry: new Registry(paths.registry), thumbsDir: paths.thumbs, ...(adminToken ? { adminToken } : {}) },
+    api: { registry, thumbsDir: paths.thumbs, ...(adminToken ? { adminToken } : {}) },
+    experiments: { registry, store: experiments },
   });
+  app.addHook('onClose', async () => experiments.close());
   closeOnSignals(app);
   const address = await app.listen({ host: options.host, port: options.port });
   console.log(`FashionML is being served at ${address} (data: ${paths.root})`);
@@ -258,6 +264,8 @@ export function buildCli(): Command {
         store.close();
       }
     });
+
+  addExperimentsCommands(program, () => dataPaths(dataDir()));
 
   addServeOptions(program.command('serve').description('Serve the built web app and the sync API over HTTP.')).action(
     (options: Omit<ServeOptions, 'dataDir'>) => serve({ ...options, ...(dataDir() ? { dataDir: dataDir() } : {}) }),
