@@ -38,7 +38,7 @@ export default defineConfig({
         // TF.js chunks and the wasm binaries are a few MB each.
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
         navigateFallback: 'index.html',
-        navigateFallbackDenylist: [/^\/v1\//, /^\/metrics/, /^\/healthz/],
+        navigateFallbackDenylist: [/^\/v1\//, /^\/metrics/, /^\/healthz/, /^\/status/],
         cleanupOutdatedCaches: true,
         // Product thumbnails are content-addressed (named by the photo's sha256), so a cached one is
         // never stale: served from the cache first, kept for the products the shopper has seen, and

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import compress from '@fastify/compress';
 import fastifyStatic from '@fastify/static';
 import Fastify from 'fastify';
@@ -9,6 +9,8 @@ import type { ApiOptions } from './api';
 import { registerExperimentsApi } from './experiments';
 import type { ExperimentsApiOptions } from './experiments';
 import { installMetrics } from './metrics';
+import { registerStatusPage } from './status';
+import type { StatusPageOptions } from './status';
 
 export interface AppServerOptions {
   /** The built web app (vite build output). */
@@ -19,6 +21,8 @@ export interface AppServerOptions {
   api?: ApiOptions;
   /** Experiment reports and results (server/http/experiments.ts). */
   experiments?: ExperimentsApiOptions;
+  /** The status page (server/http/status.ts); default: the api's registry and the `reports/` beside it. */
+  status?: StatusPageOptions;
 }
 
 /** Files that must be revalidated on every load so a new version is noticed. */
@@ -59,6 +63,7 @@ export async function buildAppServer(options: AppServerOptions): Promise<Fastify
 
   if (options.api) registerApi(app, options.api);
   if (options.experiments) await registerExperimentsApi(app, options.experiments);
+  registerStatusPage(app, options.status ?? (options.api ? { registry: options.api.registry, reportsDir: join(dirname(options.api.registry.root), 'reports') } : {}));
 
   app.setNotFoundHandler((request, reply) => {
     // Unknown API paths are errors; every other path is the single-page app.
