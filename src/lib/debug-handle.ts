@@ -1,3 +1,4 @@
+import { experiments } from './experiments/experiments-manager.svelte';
 import { runtime } from './runtime/runtime-manager.svelte';
 import { catalog } from './shop/catalog.svelte';
 import { feed } from './shop/feed.svelte';
@@ -18,6 +19,8 @@ export interface DebugHandle {
   storage: typeof storage;
   /** Catalog and model sync (src/lib/sync). */
   sync: typeof sync;
+  /** A/B experiment assignment, counts and the opt-in report (src/lib/experiments). */
+  experiments: typeof experiments;
   /** The shopper app's state (catalog, local history, lists, feed, the worker-side recommender). */
   shop: {
     catalog: typeof catalog;
@@ -39,5 +42,5 @@ declare global {
 }
 
 export function installDebugHandle(): void {
-  window.fashionml = { runtime, storage, sync, shop: { catalog, history, saved, cart, feed, recommender, settings: shopSettings, decodePhoto } };
+  window.fashionml = { runtime, storage, sync, experiments, shop: { catalog, history, saved, cart, feed, recommender, settings: shopSettings, decodePhoto } };
 }
