@@ -1,24 +1,30 @@
 /**
  * Fashion ranker quality on the real catalog (../shared/data/myntra-fashion-small) with SIMULATED
  * shoppers (the catalog has no interaction log): hybrid (served: hybrid score + learned re-ranker),
- * hybrid score alone, pure CF and popularity on NDCG@10 / Recall@20 (time-based split per shopper),
+ * hybrid score alone (both ranked by the device's engine on the q8 pack), pure CF and popularity on
+ * NDCG@10 / Recall@20 (time-based split per shopper),
  * catalog coverage@10, novelty, the cold-start slice (AUC) and the personalisation check; plus the
  * content model's retrieval (same article type, same type and colour) for the reductions compared,
  * and the pack's size. Prints a table and writes bench-results/fashion-quality.json.
  *
  *   npm run bench:fashion                       # without image embeddings
  *   npm run bench:fashion -- --encoder DIR      # with a trained image encoder (model.json + weights.bin)
- *   options: --seeds 42,1  --shoppers 800  --cache DIR (packed encoder input, default .data/image-encoder)
+ *   options: --seeds 42,1,2  --shoppers N (default: the trainer's, 3,000 on the 35k catalog)
+ *            --cache DIR (packed encoder input, default .data/image-encoder)
+ *
+ * Each seed draws its own simulated shoppers, split and model initialisation, so the spread covers
+ * all three.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ContentModel } from '../models/content/content-model';
 import type { CatalogItem } from '../models/catalog/item';
-import { evaluateFashion, EVAL_MODELS } from '../server/evaluate/fashion-eval';
+import { evaluateFashion, evaluationFingerprint, EVAL_MODELS } from '../server/evaluate/fashion-eval';
 import { importKaggleStyles } from '../server/ingest/kaggle-catalog';
-import { simulateCatalogShoppers, trainFashionRanker } from '../server/train/fashion-ranker';
+import { defaultShoppers, simulateCatalogShoppers, trainFashionRanker } from '../server/train/fashion-ranker';
 
 const STYLES = join(process.cwd(), '..', 'shared', 'data', 'myntra-fashion-small', 'styles.csv');
 
@@ -87,7 +93,9 @@ async function main(): Promise<void> {
   const seeds = (arg('--seeds', '42') as string).split(',').map(Number);
   const encoderDir = arg('--encoder');
   const items = (await importKaggleStyles(STYLES)).accepted;
-  const shoppers = Number(arg('--shoppers', String(Math.min(800, Math.round(items.length / 15)))));
+  // Stands in for the feature store's content hash in the evaluation-data fingerprint.
+  const catalogHash = `styles.csv:sha256:${createHash('sha256').update(readFileSync(STYLES)).digest('hex')}`;
+  const shoppers = Number(arg('--shoppers', String(defaultShoppers(items.length))));
   console.log(`catalog: ${items.length} items; ${shoppers} SIMULATED shoppers per seed; seeds ${seeds.join(',')}; ${cpus().length} CPUs`);
 
   // Content model: the reductions compared by retrieval (no interactions involved).
@@ -112,22 +120,49 @@ async function main(): Promise<void> {
   const image = encoderDir ? await imageEmbeddings(resolve(encoderDir), items, resolve(arg('--cache', '.data/image-encoder')!)) : undefined;
   if (image) console.log(`image embeddings: ${image.encoder}, ${image.dim} dims, ${(items.length / image.seconds).toFixed(0)} images/s on wasm`);
 
-  const runs: { seed: number; metrics: Record<string, number>; seconds: { simulate: number; evaluate: number }; rerank: unknown }[] = [];
+  const runs: {
+    seed: number;
+    evaluationData: string;
+    events: number;
+    metrics: Record<string, number>;
+    seconds: { simulate: number; simulateCpu: number; evaluate: number; evaluateCpu: number };
+    rerank: unknown;
+  }[] = [];
+  const cpuSeconds = (since: NodeJS.CpuUsage) => {
+    const u = process.cpuUsage(since);
+    return (u.user + u.system) / 1e6;
+  };
   for (const seed of seeds) {
     let t = performance.now();
+    let cpu = process.cpuUsage();
     const { personas, events } = simulateCatalogShoppers(items, shoppers, seed);
     const simulate = (performance.now() - t) / 1000;
+    const simulateCpu = cpuSeconds(cpu);
     t = performance.now();
-    const result = evaluateFashion({ items, events, personas, content: contentVectors, image, options: { seed }, onProgress: (s) => console.log(`  seed ${seed}: ${s}`) });
+    cpu = process.cpuUsage();
+    const result = await evaluateFashion({
+      items,
+      events,
+      personas,
+      content: contentVectors,
+      image,
+      options: { seed, fit: { seed } },
+      onProgress: (s) => console.log(`  seed ${seed}: ${s}`),
+    });
     const evaluate = (performance.now() - t) / 1000;
-    runs.push({ seed, metrics: result.metrics, seconds: { simulate, evaluate }, rerank: { check: result.fit.rerankCheck, ranker: result.fit.rerank } });
-    console.log(`  seed ${seed}: ${events.length} simulated events, simulate ${simulate.toFixed(1)} s, evaluate ${evaluate.toFixed(1)} s`);
+    const evaluateCpu = cpuSeconds(cpu);
+    const evaluationData = evaluationFingerprint({ catalogContentHash: catalogHash, events, seed });
+    runs.push({ seed, evaluationData, events: events.length, metrics: result.metrics, seconds: { simulate, simulateCpu, evaluate, evaluateCpu }, rerank: { check: result.fit.rerankCheck, ranker: result.fit.rerank } });
+    console.log(
+      `  seed ${seed}: ${events.length} simulated events; simulate ${simulate.toFixed(1)} s (${simulateCpu.toFixed(1)} s CPU), evaluate ${evaluate.toFixed(1)} s (${evaluateCpu.toFixed(1)} s CPU)`,
+    );
+    console.log(`  seed ${seed}: hybrid ndcg10 ${result.metrics.ndcg10!.toFixed(4)} recall20 ${result.metrics.recall20!.toFixed(4)} coldAuc ${result.metrics.coldAuc!.toFixed(4)}`);
   }
 
   // One pack for its size (what a device syncs besides the catalog rows).
   const packDir = await mkdtemp(join(tmpdir(), 'fashion-pack-'));
   const t = performance.now();
-  await trainFashionRanker({ items, catalog: { version: 1, contentHash: 'bench' }, events: [], imageEmbeddings: image, outDir: packDir, seed: seeds[0], shoppers, skipEvaluation: true });
+  await trainFashionRanker({ items, catalog: { version: 1, contentHash: 'bench' }, events: [], imageEmbeddings: image, outDir: packDir, seed: seeds[0], evaluationSeed: seeds[0], shoppers, skipEvaluation: true });
   const trainSeconds = (performance.now() - t) / 1000;
   const files: Record<string, number> = {};
   for (const file of await readdir(packDir)) files[file] = (await stat(join(packDir, file))).size;
@@ -156,6 +191,7 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         simulated: true,
+        protocol: 'fashion-eval: time split per simulated shopper, cold items held out; hybrid and hybridScore ranked by the device engine (RecommenderEngine.feed, js scorer, q8 pack, diversity 0)',
         catalog: { items: items.length, source: 'myntra-fashion-small' },
         shoppers,
         seeds,

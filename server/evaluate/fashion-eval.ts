@@ -7,27 +7,42 @@
  *   held out, so no model trains on them.
  * - Time-based split per shopper: of each shopper's remaining events in time order, the last
  *   `testShare` are the test period (shoppers with fewer than 3 events stay in training only).
- * - Each test shopper is folded in from their training events (at the time of their last one),
- *   every item is ranked with their training items left out, and the relevant items are the
- *   other items they touch in the test period or on cold items. NDCG@10 and Recall@20 as RecBole
- *   defines them, catalog coverage@10 and novelty@10 as Microsoft Recommenders do.
+ * - Each test shopper's feed is what a device would show them: the fitted model is packed as the
+ *   trainer publishes it (q8 item vectors and image embeddings, models/hybrid/fashion-pack.ts),
+ *   decoded as the device decodes it, and ranked by the device's engine
+ *   (models/recommend/engine.ts `RecommenderEngine.feed`: fold-in of their training events at the
+ *   time of their last one, every item scored, candidates, re-rank, MMR at diversity 0) with their
+ *   training items left out. The relevant items are the other items they touch in the test period
+ *   or on cold items. NDCG@10 and Recall@20 as RecBole defines them, catalog coverage@10 and
+ *   novelty@10 as Microsoft Recommenders do.
  * - Cold AUC: per shopper with cold-item events, the chance that a cold item they touched scores
  *   above a cold item they did not (ties count half), averaged (LightFM's cold-start AUC).
  * - Personalisation: per persona, the share of the top 20 whose article type (and colour) is one
- *   of the persona's, for the new-shopper feed (popularity) and after its training history.
+ *   of the persona's, in the engine's new-shopper feed and in its feed after its training history.
+ * - The split depends on `seed` alone, never on the model's seed, so models trained with different
+ *   seeds are compared on the same held-out events.
  *
- * Models: the hybrid with its re-ranker (what the device serves), the hybrid score alone, pure
- * collaborative filtering (the ALS vectors, cold items all zero) and popularity.
+ * Models: the hybrid with its re-ranker (what the device serves) and the hybrid score alone, both
+ * through the engine; pure collaborative filtering (the ALS vectors, cold items all zero) and
+ * popularity, ranked directly.
  */
+import { createHash } from 'node:crypto';
 import type { CatalogItem, InteractionEvent } from '../../models/catalog/item';
 import { alsLoss, foldIn, itemGram } from '../../models/cf/als';
 import { catalogCoverage, novelty, recboleMetrics } from '../../models/eval/metrics';
 import { rankTopK } from '../../models/eval/rank';
-import { eventsByUser, fitEventWeight, fitFashion, recommendForHistory } from '../../models/hybrid/fashion-fit';
+import { eventsByUser, fitEventWeight, fitFashion } from '../../models/hybrid/fashion-fit';
 import type { FashionFit, FashionFitOptions } from '../../models/hybrid/fashion-fit';
 import { hybridDefaults, weightedMatrix } from '../../models/hybrid/fashion-hybrid';
 import type { IndexedEvent } from '../../models/hybrid/fashion-hybrid';
+import { fashionPack } from '../../models/hybrid/fashion-pack';
 import { SeededRandom } from '../../models/random';
+import { decodePack, RecommenderEngine } from '../../models/recommend/engine';
+import type { EngineItem } from '../../models/recommend/engine';
+import { decodeQ8, encodeQ8 } from '../../models/recommend/pack';
+import { jsScorer } from '../../models/recommend/scorer';
+import type { Scorer } from '../../models/recommend/scorer';
+import type { FeedRequest, HistoryEvent } from '../../models/recommend/types';
 
 export interface PersonaLike {
   user: string;
@@ -41,7 +56,8 @@ export interface FashionEvalInput {
   /** The simulated shoppers' preferences, for the personalisation check. */
   personas?: readonly PersonaLike[];
   content: { vectors: Float32Array; dim: number };
-  image?: { vectors: Float32Array; dim: number };
+  /** Image embeddings aligned to `items`; `encoder` (`image-encoder@N`) only labels the pack. */
+  image?: { vectors: Float32Array; dim: number; encoder?: string };
   options?: FashionEvalOptions;
   onProgress?: (stage: string) => void;
 }
@@ -54,7 +70,78 @@ export interface FashionEvalOptions {
   coldShare?: number;
   /** At most this many test shoppers are scored (default all). */
   maxUsers?: number;
+  /** Seeds the split (cold items, sampled test shoppers); independent of the model's `fit.seed` (default 42). */
   seed?: number;
+  /** How the served model's vectors reach the engine: `q8` as the trainer publishes them (default), or `f32`. */
+  packEncoding?: 'q8' | 'f32';
+  /** Where the engine's arithmetic runs (default the plain-JS scorer). */
+  scorer?: Scorer;
+}
+
+/** Version of the protocol above: figures under different versions are not comparable. */
+export const FASHION_EVAL_PROTOCOL = 'fashion-eval/2';
+
+/**
+ * What a figure from {@link evaluateFashion} was measured on, as one string: the protocol, the
+ * catalog's content hash, the sha256 of the events (in the order given), the split seed and
+ * shares. Two versions with the same string were evaluated on the same held-out events.
+ */
+export function evaluationFingerprint(input: {
+  catalogContentHash: string;
+  events: readonly InteractionEvent[];
+  seed: number;
+  testShare?: number;
+  coldShare?: number;
+}): string {
+  const hash = createHash('sha256');
+  let chunk = '';
+  for (const e of input.events) {
+    chunk += `${e.userId}\t${e.itemId}\t${e.type}\t${e.timestamp}\t${e.weight ?? 1}\n`;
+    if (chunk.length > 1 << 16) {
+      hash.update(chunk);
+      chunk = '';
+    }
+  }
+  hash.update(chunk);
+  return [
+    FASHION_EVAL_PROTOCOL,
+    `catalog=${input.catalogContentHash}`,
+    `events=sha256:${hash.digest('hex')}`,
+    `seed=${input.seed}`,
+    `testShare=${input.testShare ?? DEFAULT_TEST_SHARE}`,
+    `coldShare=${input.coldShare ?? DEFAULT_COLD_SHARE}`,
+  ].join(';');
+}
+
+const DEFAULT_TEST_SHARE = 0.2;
+const DEFAULT_COLD_SHARE = 0.1;
+
+export interface FashionEngineOptions {
+  /** `q8` (default, as published) or `f32`. */
+  encoding?: 'q8' | 'f32';
+  /** Serve the hybrid score alone (no learned re-ranker). */
+  scoreOnly?: boolean;
+  scorer?: Scorer;
+  /** Candidates before re-ranking (default 100, as the fit's re-ranker trains). */
+  candidates?: number;
+  /** Label of the image embeddings' encoder (`image-encoder@N`) in the pack. */
+  imageEncoder?: string;
+}
+
+/**
+ * The device's engine on `fit`: the fit packed as the trainer publishes it, decoded as the device
+ * decodes it. @param items the fit's item rows, in order.
+ */
+export function fashionEngine(fit: FashionFit, items: readonly EngineItem[], options: FashionEngineOptions = {}): RecommenderEngine {
+  const { meta, files } = fashionPack(fit, {
+    itemIds: items.map((item) => item.id),
+    catalog: { version: 1, contentHash: 'evaluation' },
+    encoding: options.encoding ?? 'q8',
+    ...(fit.image ? { imageEncoder: options.imageEncoder ?? 'image-encoder@0' } : {}),
+  });
+  if (options.scoreOnly) meta.rerank = { features: [], weights: [], bias: 0 };
+  const pack = decodePack(meta, (name) => files.get(name));
+  return new RecommenderEngine({ pack, catalog: items, scorer: options.scorer ?? jsScorer() }, { candidates: options.candidates ?? 100, cacheSize: 1 });
 }
 
 export const EVAL_MODELS = ['hybrid', 'hybridScore', 'cf', 'popularity'] as const;
@@ -91,10 +178,10 @@ export function aucOver(scores: ArrayLike<number>, items: readonly number[], pos
   return (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
 }
 
-export function evaluateFashion(input: FashionEvalInput): FashionEvalResult {
+export async function evaluateFashion(input: FashionEvalInput): Promise<FashionEvalResult> {
   const o = input.options ?? {};
-  const testShare = o.testShare ?? 0.2;
-  const coldShare = o.coldShare ?? 0.1;
+  const testShare = o.testShare ?? DEFAULT_TEST_SHARE;
+  const coldShare = o.coldShare ?? DEFAULT_COLD_SHARE;
   const random = new SeededRandom(o.seed ?? 42);
   const items = input.items;
   const itemIndex = new Map(items.map((item, i) => [item.id, i]));
@@ -173,11 +260,26 @@ export function evaluateFashion(input: FashionEvalInput): FashionEvalResult {
 
   const nItems = items.length;
   const f = fit.hybrid.factors;
+  const engineOptions: FashionEngineOptions = {
+    encoding: o.packEncoding ?? 'q8',
+    scorer: o.scorer,
+    candidates: o.fit?.candidates ?? 100,
+    ...(input.image?.encoder ? { imageEncoder: input.image.encoder } : {}),
+  };
+  const served = fashionEngine(fit, items, engineOptions);
+  const scoreOnly = fashionEngine(fit, items, { ...engineOptions, scoreOnly: true });
+  // The cold AUC needs every cold item's score: the engine's fold-in on the vectors it serves.
+  const servedFactors = decodePackedFactors(fit, engineOptions.encoding!);
+  const servedGram = itemGram(servedFactors, f, fit.hybrid.foldIn.regularization);
   const cfGram = itemGram(fit.hybrid.cfFactors, f, fit.hybrid.foldIn.regularization);
   const popScores = new Float32Array(nItems);
   for (const e of train) popScores[e.item]! += fit.hybrid.foldIn.eventWeights[e.type];
   const itemCounts = new Float64Array(nItems);
   for (const e of train) itemCounts[e.item]!++;
+  const rowOf = new Map(items.map((item, i) => [item.id, i]));
+  const feedRows = async (engine: RecommenderEngine, request: FeedRequest): Promise<Int32Array> =>
+    Int32Array.from((await engine.feed(request)).items, (r) => rowOf.get(r.itemId)!);
+  const asHistory = (events: readonly IndexedEvent[]): HistoryEvent[] => events.map((e) => ({ itemId: items[e.item]!.id, type: e.type, at: e.at }));
 
   const lists: Record<EvalModel, (Int32Array | null)[]> = { hybrid: [], hybridScore: [], cf: [], popularity: [] };
   const relevant: (Set<number> | null)[] = [];
@@ -188,30 +290,26 @@ export function evaluateFashion(input: FashionEvalInput): FashionEvalResult {
     const exclude = new Set(history.map((e) => e.item));
     const rel = relevantBy.get(u) ?? null;
     relevant.push(rel);
-    // Hybrid scores (one fold-in) for AUC and the hybrid-score ranking.
-    const user = foldIn(
-      fit.hybrid.itemFactors,
-      f,
-      Int32Array.from(history, (h) => h.item),
-      Float32Array.from(history, (h) => fitEventWeight(fit, h.type, h.at, now)),
-      { ...fit.hybrid.foldIn, gram: fit.gram },
-    );
-    const hybridScores = scoreAll(fit.hybrid.itemFactors, f, user);
-    const cfUser = foldIn(
-      fit.hybrid.cfFactors,
-      f,
-      Int32Array.from(history, (h) => h.item),
-      Float32Array.from(history, (h) => fitEventWeight(fit, h.type, h.at, now)),
-      { ...fit.hybrid.foldIn, gram: cfGram },
-    );
+    // The device's feed, leaving out every training item (the protocol's "unseen items"), not only purchases.
+    const request: FeedRequest = {
+      history: asHistory(history),
+      now,
+      k: 20,
+      diversity: 0,
+      filters: { excludePurchased: false, excludeItemIds: [...exclude].map((i) => items[i]!.id) },
+    };
+    lists.hybrid.push(await feedRows(served, request));
+    lists.hybridScore.push(await feedRows(scoreOnly, request));
+    const rows = Int32Array.from(history, (h) => h.item);
+    const weights = Float32Array.from(history, (h) => fitEventWeight(fit, h.type, h.at, now));
+    const cfUser = foldIn(fit.hybrid.cfFactors, f, rows, weights, { ...fit.hybrid.foldIn, gram: cfGram });
     const cfScores = scoreAll(fit.hybrid.cfFactors, f, cfUser);
-    lists.hybrid.push(recommendForHistory(fit, history, now, 20, exclude));
-    lists.hybridScore.push(rankTopK(hybridScores, exclude, 20));
     lists.cf.push(rankTopK(cfScores, exclude, 20));
     lists.popularity.push(rankTopK(popScores, exclude, 20));
     const positives = coldPositives.get(u);
     if (positives) {
       const pool = coldList.filter((i) => !exclude.has(i));
+      const hybridScores = scoreAll(servedFactors, f, foldIn(servedFactors, f, rows, weights, { ...fit.hybrid.foldIn, gram: servedGram }));
       const h = aucOver(hybridScores, pool, positives);
       if (h !== undefined) {
         aucs.hybrid.push(h);
@@ -241,7 +339,8 @@ export function evaluateFashion(input: FashionEvalInput): FashionEvalResult {
 
   let personalisation: FashionEvalResult['personalisation'];
   if (input.personas && input.personas.length > 0) {
-    const popularTop = rankTopK(popScores, null, 20);
+    // What the device shows: the new-shopper feed, then the feed after the training history (default filters).
+    const popularTop = await feedRows(served, { history: [], now: train.reduce((t, e) => Math.max(t, e.at), 0), k: 20, diversity: 0 });
     const share = (list: Int32Array, p: PersonaLike, colour: boolean) =>
       list.length === 0
         ? 0
@@ -251,7 +350,7 @@ export function evaluateFashion(input: FashionEvalInput): FashionEvalResult {
       const u = userIndex.get(p.user);
       if (u === undefined || trainBy[u]!.length === 0) continue;
       const history = trainBy[u]!;
-      const after = recommendForHistory(fit, history, history[history.length - 1]!.at, 20, new Set());
+      const after = await feedRows(served, { history: asHistory(history), now: history[history.length - 1]!.at, k: 20, diversity: 0 });
       acc.typeShareBefore.push(share(popularTop, p, false));
       acc.typeShareAfter.push(share(after, p, false));
       acc.typeColourShareBefore.push(share(popularTop, p, true));
@@ -269,6 +368,8 @@ export function evaluateFashion(input: FashionEvalInput): FashionEvalResult {
   metrics['eval.testUsers'] = testUsers.length;
   metrics['eval.coldItems'] = cold.size;
   metrics['eval.coldUsers'] = aucs.hybrid.length;
+  served.dispose();
+  scoreOnly.dispose();
 
   return {
     metrics,
@@ -287,6 +388,13 @@ export function evaluateFashion(input: FashionEvalInput): FashionEvalResult {
       unknownItemEvents,
     },
   };
+}
+
+/** The item vectors as the device decodes them from the pack (q8 round trip, or the float32 values). */
+function decodePackedFactors(fit: FashionFit, encoding: 'q8' | 'f32'): Float32Array {
+  const n = fit.hybrid.nItems;
+  const f = fit.hybrid.factors;
+  return encoding === 'q8' ? decodeQ8(encodeQ8(fit.hybrid.itemFactors, n, f), n, f) : fit.hybrid.itemFactors;
 }
 
 function scoreAll(m: Float32Array, f: number, x: Float32Array): Float32Array {

@@ -59,11 +59,30 @@ describe('trainFashionRanker on the demo catalog with no interaction log', () =>
     for (const v of stats) expect(v >= 0 && v <= 1).toBe(true);
     const content = ContentModel.fromJSON(JSON.parse(await readFile(join(out, meta.contentModel!.file), 'utf8')));
     expect(content.dim).toBe(meta.contentModel!.dim);
+    expect(result.evaluationData).toMatch(/^fashion-eval\/\d+;catalog=abc;events=sha256:[0-9a-f]{64};seed=42;/);
+    expect(meta.extra).toMatchObject({ seed: 4, evaluationSeed: 42, evaluationData: result.evaluationData });
   }, 120_000);
+
+  it('evaluates every model seed on the same simulated shoppers and split, and another evaluation seed on others', async () => {
+    const base = { items, catalog: { version: 1, contentHash: 'same' }, events: [], shoppers: 40 };
+    const a = await trainFashionRanker({ ...base, outDir: join(dir, 'seed-a'), seed: 11 });
+    const b = await trainFashionRanker({ ...base, outDir: join(dir, 'seed-b'), seed: 12 });
+    expect(b.evaluationData).toBe(a.evaluationData);
+    expect(b.personas).toEqual(a.personas);
+    for (const key of ['eval.testUsers', 'eval.coldItems', 'eval.coldUsers', 'popularity.ndcg10', 'popularity.recall20']) expect(b.metrics[key], key).toBe(a.metrics[key]);
+    // The models differ (factor initialisation, content model), so the gate has something to compare.
+    const factors = (r: typeof a) => readFile(join(r.dir, r.meta.itemFactors.file));
+    expect((await factors(b)).equals(await factors(a))).toBe(false);
+    const other = await trainFashionRanker({ ...base, outDir: join(dir, 'seed-c'), seed: 11, evaluationSeed: 7, skipEvaluation: true });
+    expect(other.evaluationData).not.toBe(a.evaluationData);
+    expect(other.metrics).toEqual({});
+  }, 180_000);
 
   it('refuses bad input with the field named', async () => {
     const base = { items, catalog: { version: 1, contentHash: 'x' }, events: [], outDir: join(dir, 'bad') };
     await expect(trainFashionRanker({ ...base, items: [] })).rejects.toThrow(/items is empty/);
+    await expect(trainFashionRanker({ ...base, evaluationSeed: 1.5 })).rejects.toThrow(/evaluationSeed must be a non-negative integer/);
+    await expect(trainFashionRanker({ ...base, shoppers: 0 })).rejects.toThrow(/shoppers must be a positive integer/);
     await expect(trainFashionRanker({ ...base, items: [items[0]!, items[0]!] })).rejects.toThrow(/items\[1\] repeats id/);
     await expect(trainFashionRanker({ ...base, imageEmbeddings: { dim: 4, vectors: new Float32Array(3), encoder: 'image-encoder@1' } })).rejects.toThrow(/imageEmbeddings\.vectors/);
     await expect(trainFashionRanker({ ...base, imageEmbeddings: { dim: 1, vectors: new Float32Array(items.length), encoder: 'enc' } })).rejects.toThrow(/imageEmbeddings\.encoder/);

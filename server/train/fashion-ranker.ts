@@ -12,6 +12,10 @@
  *
  * A catalog without an interaction log (the Kaggle catalog) trains on simulated shoppers
  * (server/demo/shoppers.ts); the result says so (`simulated: true`, `extra.simulated` in the pack).
+ *
+ * The evaluation data depend on the catalog and `evaluationSeed` only, never on the model's `seed`:
+ * the simulated shoppers and the held-out split are the same for every retraining of a catalog, so
+ * the registry gate compares versions on the same events. `result.evaluationData` names that data.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -22,15 +26,26 @@ import type { ContentModelOptions } from '../../models/content/content-model';
 import { fitFashion } from '../../models/hybrid/fashion-fit';
 import type { FashionFitOptions } from '../../models/hybrid/fashion-fit';
 import type { IndexedEvent } from '../../models/hybrid/fashion-hybrid';
-import { encodeQ8, RANKER_META_FILE, RANKER_PACK_FORMAT } from '../../models/recommend/pack';
+import { FASHION_PACK_FILES, fashionPack } from '../../models/hybrid/fashion-pack';
+import { RANKER_META_FILE } from '../../models/recommend/pack';
 import type { RankerPackMeta } from '../../models/recommend/pack';
 import { createRandom } from '../demo/random';
 import { simulateShoppers } from '../demo/shoppers';
 import type { Persona } from '../demo/shoppers';
-import { evaluateFashion } from '../evaluate/fashion-eval';
+import { evaluateFashion, evaluationFingerprint } from '../evaluate/fashion-eval';
 
 export const FASHION_RANKER_ID = 'fashion-ranker';
-export const CONTENT_MODEL_FILE = 'content.json';
+export const CONTENT_MODEL_FILE = FASHION_PACK_FILES.contentModel;
+/** Seeds the simulated shoppers and the held-out split unless the caller names another (see the header). */
+export const DEFAULT_EVALUATION_SEED = 42;
+
+/**
+ * Simulated shoppers for a catalog without an interaction log: one per 10 items, 60 to 3,000
+ * (3,000 on the 35k-item catalog, about 370k events; simulating them takes seconds).
+ */
+export function defaultShoppers(items: number): number {
+  return Math.min(3000, Math.max(60, Math.round(items / 10)));
+}
 /** Simulated shoppers start on this day and shop for {@link SIMULATED_DAYS} days (fixed, so packs reproduce). */
 export const SIMULATED_START = Date.UTC(2024, 0, 1);
 export const SIMULATED_DAYS = 60;
@@ -55,9 +70,12 @@ export interface TrainFashionRankerInput {
   events: InteractionEvent[];
   imageEmbeddings?: ImageEmbeddingsInput;
   outDir: string;
+  /** Seeds the model (content model, factor initialisation, re-ranker sampling); default 42. */
   seed?: number;
+  /** Seeds the simulated shoppers and the held-out split (default {@link DEFAULT_EVALUATION_SEED}); keep it fixed to compare versions. */
+  evaluationSeed?: number;
   onProgress?: (progress: TrainProgress) => void;
-  /** Simulated shoppers when `events` is empty (default: one per 15 items, 60 to 800; simulating costs about 0.5 s per shopper on the 35k catalog). */
+  /** Simulated shoppers when `events` is empty (default {@link defaultShoppers}). */
   shoppers?: number;
   content?: ContentModelOptions;
   fit?: FashionFitOptions;
@@ -76,6 +94,12 @@ export interface TrainFashionRankerResult {
   personas?: Persona[];
   /** ALS objective per sweep and re-ranker log-loss per step of the evaluation fit. */
   losses: { als: number[]; rerank: number[] };
+  /**
+   * What the metrics were measured on (server/evaluate/fashion-eval.ts `evaluationFingerprint`):
+   * protocol, catalog content hash, sha256 of the events, split seed and shares. Versions whose
+   * strings are equal were evaluated on the same held-out events (present even with skipEvaluation).
+   */
+  evaluationData: string;
 }
 
 function validate(input: TrainFashionRankerInput): void {
@@ -86,6 +110,12 @@ function validate(input: TrainFashionRankerInput): void {
     if (ids.has(item.id)) throw new Error(`trainFashionRanker: items[${row}] repeats id "${item.id}"`);
     ids.add(item.id);
   });
+  for (const key of ['seed', 'evaluationSeed', 'shoppers'] as const) {
+    const v = input[key];
+    if (v !== undefined && !(Number.isInteger(v) && v >= (key === 'shoppers' ? 1 : 0))) {
+      throw new Error(`trainFashionRanker: ${key} must be a${key === 'shoppers' ? ' positive' : ' non-negative'} integer, got ${String(v)}`);
+    }
+  }
   if (!Number.isInteger(input.catalog.version) || input.catalog.version < 1) {
     throw new Error(`trainFashionRanker: catalog.version must be a positive integer, got ${input.catalog.version}`);
   }
@@ -126,6 +156,7 @@ export function simulateCatalogShoppers(items: readonly CatalogItem[], shoppers:
 export async function trainFashionRanker(input: TrainFashionRankerInput): Promise<TrainFashionRankerResult> {
   validate(input);
   const seed = input.seed ?? 42;
+  const evaluationSeed = input.evaluationSeed ?? DEFAULT_EVALUATION_SEED;
   const progress = (stage: TrainProgress['stage'], message: string) => input.onProgress?.({ stage, message });
   const items = input.items;
 
@@ -133,22 +164,23 @@ export async function trainFashionRanker(input: TrainFashionRankerInput): Promis
   let personas: Persona[] | undefined;
   const simulated = events.length === 0;
   if (simulated) {
-    const shoppers = input.shoppers ?? Math.min(3000, Math.max(60, Math.round(items.length / 15)));
+    const shoppers = input.shoppers ?? defaultShoppers(items.length);
     progress('simulate', `no interaction log: simulating ${shoppers} shoppers (simulated data)`);
-    ({ personas, events } = simulateCatalogShoppers(items, shoppers, seed));
+    ({ personas, events } = simulateCatalogShoppers(items, shoppers, evaluationSeed));
   }
+  const evaluationData = evaluationFingerprint({ catalogContentHash: input.catalog.contentHash, events, seed: evaluationSeed });
 
   progress('content', `content model over ${items.length} items`);
   const content = ContentModel.fit(items, { seed, ...input.content });
   const contentVectors = { vectors: content.embedItems(items), dim: content.dim };
-  const image = input.imageEmbeddings ? { vectors: input.imageEmbeddings.vectors, dim: input.imageEmbeddings.dim } : undefined;
+  const image = input.imageEmbeddings ? { vectors: input.imageEmbeddings.vectors, dim: input.imageEmbeddings.dim, encoder: input.imageEmbeddings.encoder } : undefined;
   const fitOptions: FashionFitOptions = { seed, ...input.fit };
 
   let metrics: Record<string, number> = {};
   let losses = { als: [] as number[], rerank: [] as number[] };
   if (!input.skipEvaluation) {
-    progress('evaluate', `time-based split of ${events.length} ${simulated ? 'simulated ' : ''}events`);
-    const evaluation = evaluateFashion({ items, events, personas, content: contentVectors, image, options: { fit: fitOptions, seed } });
+    progress('evaluate', `time-based split of ${events.length} ${simulated ? 'simulated ' : ''}events, ranked by the device's engine`);
+    const evaluation = await evaluateFashion({ items, events, personas, content: contentVectors, image, options: { fit: fitOptions, seed: evaluationSeed } });
     metrics = { ...evaluation.metrics, simulated: simulated ? 1 : 0 };
     losses = { als: evaluation.alsLosses, rerank: evaluation.rerankLosses };
   }
@@ -168,42 +200,24 @@ export async function trainFashionRanker(input: TrainFashionRankerInput): Promis
   progress('write', `writing the pack to ${input.outDir}`);
   const dir = resolve(input.outDir);
   await mkdir(dir, { recursive: true });
-  const n = items.length;
-  const f = fit.hybrid.factors;
-  await writeFile(join(dir, 'item-factors.q8'), encodeQ8(fit.hybrid.itemFactors, n, f));
-  await writeFile(join(dir, 'item-stats.f32'), new Uint8Array(fit.stats.values.buffer, fit.stats.values.byteOffset, fit.stats.values.byteLength));
-  await writeFile(join(dir, CONTENT_MODEL_FILE), JSON.stringify(content.toJSON()));
-  const meta: RankerPackMeta = {
-    format: RANKER_PACK_FORMAT,
-    catalog: { version: input.catalog.version, contentHash: input.catalog.contentHash },
+  const { meta, files } = fashionPack(fit, {
     itemIds: items.map((item) => item.id),
-    itemFactors: { file: 'item-factors.q8', rows: n, cols: f, encoding: 'q8' },
-    contentModel: { file: CONTENT_MODEL_FILE, dim: content.dim },
-    itemStats: { file: 'item-stats.f32', rows: n, cols: fit.stats.columns.length, encoding: 'f32', columns: fit.stats.columns },
-    foldIn: {
-      alpha: fit.hybrid.foldIn.alpha,
-      regularization: fit.hybrid.foldIn.regularization,
-      regularizationExponent: fit.hybrid.foldIn.regularizationExponent,
-      eventWeights: { ...fit.hybrid.foldIn.eventWeights },
-      halfLifeDays: fit.hybrid.foldIn.halfLifeDays,
-    },
-    rerank: fit.rerank,
+    catalog: input.catalog,
+    contentModel: { json: content.toJSON(), dim: content.dim },
+    ...(input.imageEmbeddings ? { imageEncoder: input.imageEmbeddings.encoder } : {}),
     extra: {
       simulated,
       events: indexed.length,
       shoppers: userIndex.size,
       seed,
+      evaluationSeed,
+      evaluationData,
       rerankCheck: fit.rerankCheck ?? null,
       rerankExamples: fit.rerankExamples,
       content: content.fitInfo,
-      // Training curves of the evaluation fit, for the Model Lab's charts.
-      losses,
     },
-  };
-  if (input.imageEmbeddings) {
-    await writeFile(join(dir, 'image-embeddings.q8'), encodeQ8(input.imageEmbeddings.vectors, n, input.imageEmbeddings.dim));
-    meta.imageEmbeddings = { file: 'image-embeddings.q8', rows: n, cols: input.imageEmbeddings.dim, encoding: 'q8', encoder: input.imageEmbeddings.encoder };
-  }
+  });
+  for (const [name, bytes] of files) await writeFile(join(dir, name), bytes);
   await writeFile(join(dir, RANKER_META_FILE), JSON.stringify(meta));
-  return { dir, meta, metrics, simulated, personas, losses };
+  return { dir, meta, metrics, simulated, personas, losses, evaluationData };
 }
