@@ -215,6 +215,8 @@ export async function trainFashionRanker(input: TrainFashionRankerInput): Promis
       rerankCheck: fit.rerankCheck ?? null,
       rerankExamples: fit.rerankExamples,
       content: content.fitInfo,
+      // Training curves of the evaluation fit, for the Model Lab's charts.
+      losses,
     },
   });
   for (const [name, bytes] of files) await writeFile(join(dir, name), bytes);
