@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeExperiment } from './analysis';
+import { analyzeExperiment, histogramSummary } from './analysis';
 import type { VariantAggregate } from './analysis';
 import type { ExperimentDefinition } from './types';
 
@@ -69,5 +69,18 @@ describe('analyzeExperiment', () => {
     expect(odd.notes.join('\n')).toMatch(/control: 20 click outcomes exceed 10 exposures/);
     expect(odd.variants[0]!.metrics.click!.interval).toBeNull();
     expect(odd.variants[1]!.metrics.click!.vsControl).toEqual({ difference: null, interval: null, z: null, pValue: null });
+  });
+});
+
+describe('histogramSummary', () => {
+  it('reads quantiles as bucket upper edges', () => {
+    const counts = new Array<number>(78).fill(0);
+    counts[16] = 50; // edge 2^0 = 1 ms
+    counts[20] = 45; // edge 2 ms
+    counts[24] = 5; // edge 4 ms
+    expect(histogramSummary(counts)).toEqual({ count: 100, p50Ms: 1, p95Ms: 2 });
+    counts[77] = 100;
+    expect(histogramSummary(counts).p95Ms).toBe(Infinity);
+    expect(histogramSummary(new Array<number>(78).fill(0))).toEqual({ count: 0, p50Ms: null, p95Ms: null });
   });
 });

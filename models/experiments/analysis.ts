@@ -11,7 +11,7 @@
  */
 import { chiSquareGoodnessOfFit, differenceInterval, twoProportionZTest, wilsonInterval } from './stats';
 import type { Interval } from './stats';
-import { OUTCOME_TYPES } from './types';
+import { latencyEdgeMs, OUTCOME_TYPES } from './types';
 import type { ExperimentDefinition, OutcomeType } from './types';
 
 /** Sums over all stored reports of one variant. */
@@ -123,4 +123,24 @@ export function analyzeExperiment(experiment: ExperimentDefinition, aggregates: 
   notes.push('Rates are per exposure (item shown in a feed); a device’s exposures are not independent, so intervals and p-values are optimistic when few devices report');
 
   return { experiment: { id: experiment.id, start: experiment.start, end: experiment.end, metrics }, control: control.variant, variants, srm, notes };
+}
+
+/**
+ * Count and quantiles of a summed latency histogram (`counts[i]` for bucket i of
+ * {@link latencyEdgeMs}): the q-quantile is the upper edge of the bucket where the cumulative count
+ * reaches q·n, so it is exact to one bucket (edges 2^¼ ≈ 1.19× apart). Null quantiles when empty;
+ * Infinity when the quantile falls in the open last bucket.
+ */
+export function histogramSummary(counts: readonly number[]): { count: number; p50Ms: number | null; p95Ms: number | null } {
+  const n = counts.reduce((a, b) => a + b, 0);
+  const quantile = (q: number): number | null => {
+    if (n === 0) return null;
+    let cumulative = 0;
+    for (let i = 0; i < counts.length; i++) {
+      cumulative += counts[i]!;
+      if (cumulative >= q * n) return latencyEdgeMs(i);
+    }
+    return latencyEdgeMs(counts.length - 1);
+  };
+  return { count: n, p50Ms: quantile(0.5), p95Ms: quantile(0.95) };
 }

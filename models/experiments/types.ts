@@ -62,6 +62,37 @@ export interface ExperimentReport {
   period: string;
   variant: string;
   counts: VariantCounts;
+  /** The day's on-device monitoring, aggregated (absent when nothing was measured). */
+  monitoring?: MonitoringAggregate;
+}
+
+/**
+ * Latency buckets of the on-device monitor (src/lib/monitoring/histogram.ts `LATENCY_EDGES_MS`):
+ * bucket i's upper edge is 2^((i − 16) / 4) ms for i < 77 (62.5 µs … 32.8 s); bucket 77 is open.
+ * Fixed edges are what lets histograms from every device be added together.
+ */
+export const LATENCY_BUCKETS = 78;
+
+/** Upper edge in ms of latency bucket `i` (Infinity for the last). */
+export function latencyEdgeMs(i: number): number {
+  return i >= LATENCY_BUCKETS - 1 ? Infinity : 2 ** ((i - 16) / 4);
+}
+
+/** The latency bucket a time in ms falls in (bucket i holds edge(i − 1) < ms ≤ edge(i)). */
+export function latencyBucket(ms: number): number {
+  if (!(ms > latencyEdgeMs(0))) return 0;
+  return Math.min(Math.ceil(Math.log2(ms) * 4 - 1e-9) + 16, LATENCY_BUCKETS - 1);
+}
+
+/**
+ * One day of a device's monitoring as an opt-in report carries it: histogram counts (sparse:
+ * `[bucket, count]` pairs, non-zero only), error counts (no messages), and how much of the
+ * catalog was shown (counts, no ids).
+ */
+export interface MonitoringAggregate {
+  latency: { op: string; backend: string; buckets: [bucket: number, count: number][] }[];
+  errors: { op: string; count: number }[];
+  coverage: { lists: number; impressions: number; distinctItems: number; catalogSize?: number };
 }
 
 /** Report keys: 32 random bytes, base64url without padding (43 characters). */

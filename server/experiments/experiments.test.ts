@@ -118,6 +118,10 @@ describe('experiment store and results', () => {
     ]);
     // Only aggregates: no report key in clear, no item ids, no arrival times.
     expect(store.columns()).toEqual(['experiment_id', 'device', 'period', 'variant', 'exposures', 'click', 'like', 'add_to_cart', 'purchase']);
+    expect(store.tables()).toEqual(['experiment_coverage', 'experiment_errors', 'experiment_latency', 'experiment_reports']);
+    expect(store.columns('experiment_latency')).toEqual(['experiment_id', 'variant', 'period', 'op', 'backend', 'bucket', 'count']);
+    expect(store.columns('experiment_errors')).toEqual(['experiment_id', 'variant', 'period', 'op', 'count']);
+    expect(store.columns('experiment_coverage')).toEqual(['experiment_id', 'device', 'period', 'lists', 'impressions', 'distinct_items', 'catalog_size']);
     const rows = store.rows('ranker-v2');
     expect(JSON.stringify(rows)).not.toContain('a'.padEnd(43, 'x'));
     expect(rows[0]!.device).toBe(ExperimentStore.deviceOf('ranker-v2', 'a'.padEnd(43, 'x')));

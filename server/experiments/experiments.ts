@@ -4,7 +4,7 @@
  * experiment store holds the devices' aggregate reports, and the analysis joins the two.
  */
 import { randomBytes } from 'node:crypto';
-import { analyzeExperiment } from '../../models/experiments/analysis';
+import { analyzeExperiment, histogramSummary } from '../../models/experiments/analysis';
 import type { ExperimentAnalysis } from '../../models/experiments/analysis';
 import type { Manifest, Registry } from '../registry/registry';
 import { experimentSchema, firstIssue } from './schema';
@@ -90,15 +90,25 @@ export function newSalt(): string {
   return randomBytes(16).toString('hex');
 }
 
+/** The monitoring that opted-in devices sent, per variant: latency quantiles per operation and backend, errors, coverage. */
+export interface MonitoringResult {
+  variant: string;
+  latency: { op: string; backend: string; count: number; p50Ms: number | null; p95Ms: number | null; counts: number[] }[];
+  errors: { op: string; count: number }[];
+  coverage: { reports: number; meanDistinctItems: number; meanShare: number | null };
+}
+
 export interface ExperimentResults extends ExperimentAnalysis {
   declaration: Experiment;
   periods: PeriodAggregate[];
+  monitoring: MonitoringResult[];
 }
 
 /** The analysis of one experiment from every stored report, plus the per-period sums behind it. */
 export function experimentResults(registry: Registry, store: ExperimentStore, id: string): ExperimentResults {
   const declaration = findExperiment(registry, id);
-  return { ...analyzeExperiment(declaration, store.aggregates(id)), declaration, periods: store.byPeriod(id) };
+  const monitoring = store.monitoring(id).map((m) => ({ ...m, latency: m.latency.map((l) => ({ ...l, ...histogramSummary(l.counts) })) }));
+  return { ...analyzeExperiment(declaration, store.aggregates(id)), declaration, periods: store.byPeriod(id), monitoring };
 }
 
 const pct = (x: number | null | undefined, digits = 2) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(digits)}%`);
@@ -133,6 +143,17 @@ export function formatResults(results: ExperimentResults): string {
       `Sample ratio (devices): observed ${s.observed.join(' / ')}, expected ${s.expected.map((e) => e.toFixed(1)).join(' / ')}; ` +
         `χ² = ${s.chi2.toFixed(3)} (df ${s.df}), p = ${s.pValue.toFixed(4)} → ${s.mismatch ? 'MISMATCH: the split is not as declared' : 'ok'}`,
     );
+  }
+  if (results.monitoring.length > 0) {
+    const ms = (x: number | null) => (x === null ? '–' : x === Infinity ? '> 32.8 s' : x < 1 ? `${x.toFixed(2)} ms` : `${x.toFixed(1)} ms`);
+    const rows = results.monitoring.flatMap((m) => m.latency.map((l) => [m.variant, l.op, l.backend, String(l.count), ms(l.p50Ms), ms(l.p95Ms)]));
+    lines.push('', 'Device monitoring (from opted-in reports; quantiles exact to one histogram bucket, ±19 %)');
+    if (rows.length > 0) lines.push(...table(['variant', 'operation', 'backend', 'calls', 'p50', 'p95'], rows));
+    for (const m of results.monitoring) {
+      const errors = m.errors.map((e) => `${e.op} ${e.count}`).join(', ') || 'none';
+      const share = m.coverage.meanShare === null ? '' : `, ${pct(m.coverage.meanShare, 1)} of the catalog`;
+      lines.push(`${m.variant}: errors ${errors}; coverage ${m.coverage.meanDistinctItems.toFixed(1)} distinct items per device-day${share} (${m.coverage.reports} reports)`);
+    }
   }
   results.notes.forEach((n) => lines.push(`note: ${n}`));
   return lines.join('\n');

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { variantRanges } from '../../models/experiments/assign';
-import { OUTCOME_TYPES, PERIOD_PATTERN, REPORT_FORMAT, REPORT_KEY_PATTERN } from '../../models/experiments/types';
+import { LATENCY_BUCKETS, OUTCOME_TYPES, PERIOD_PATTERN, REPORT_FORMAT, REPORT_KEY_PATTERN } from '../../models/experiments/types';
 
 export const EXPERIMENT_ID = /^[a-z][a-z0-9-]{0,63}$/;
 export const VARIANT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -48,10 +48,34 @@ export const experimentSchema = z
 
 export type Experiment = z.infer<typeof experimentSchema>;
 
-/** The largest report body accepted, in bytes (a real one is about 250). */
-export const REPORT_BODY_LIMIT = 2048;
+/** The largest report body accepted, in bytes (counts alone are about 250; with a day's monitoring 1–3 KB). */
+export const REPORT_BODY_LIMIT = 8192;
 
 const count = z.number().int('must be a whole number').min(0, 'must not be negative').max(10_000_000, 'is implausibly large');
+const OP = /^[a-z][a-z0-9-]{0,31}$/;
+const BACKEND = /^[a-z0-9][a-z0-9._-]{0,39}$/;
+
+/** Aggregated monitoring (models/experiments/types.ts MonitoringAggregate): counts only, no messages, no ids. */
+export const monitoringSchema = z
+  .object({
+    latency: z
+      .array(
+        z
+          .object({
+            op: z.string().regex(OP, 'must be an operation name'),
+            backend: z.string().regex(BACKEND, 'must be a backend name'),
+            buckets: z
+              .array(z.tuple([z.number().int().min(0).max(LATENCY_BUCKETS - 1, `must be a bucket index below ${LATENCY_BUCKETS}`), count.min(1)]))
+              .max(LATENCY_BUCKETS)
+              .refine((pairs) => new Set(pairs.map(([b]) => b)).size === pairs.length, 'lists a bucket twice'),
+          })
+          .strict(),
+      )
+      .max(32),
+    errors: z.array(z.object({ op: z.string().regex(OP, 'must be an operation name'), count }).strict()).max(32),
+    coverage: z.object({ lists: count, impressions: count, distinctItems: count, catalogSize: count.optional() }).strict(),
+  })
+  .strict();
 
 export const reportBodySchema = z
   .object({
@@ -65,6 +89,7 @@ export const reportBodySchema = z
         outcomes: z.object({ click: count, like: count, add_to_cart: count, purchase: count }).strict(),
       })
       .strict(),
+    monitoring: monitoringSchema.optional(),
   })
   .strict();
 

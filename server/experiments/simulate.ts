@@ -5,8 +5,8 @@
  */
 import { SeededRandom } from '../../models/random';
 import { assignVariant } from '../../models/experiments/assign';
-import { OUTCOME_TYPES, periodOf } from '../../models/experiments/types';
-import type { OutcomeType } from '../../models/experiments/types';
+import { latencyBucket, OUTCOME_TYPES, periodOf } from '../../models/experiments/types';
+import type { MonitoringAggregate, OutcomeType } from '../../models/experiments/types';
 import type { Experiment } from './schema';
 import type { ExperimentStore } from './store';
 
@@ -23,6 +23,8 @@ export interface SimulationOptions {
   lift: number;
   /** Simulate up to this instant (days after it have not happened). */
   now: number;
+  /** Median feed latency in ms of the control's ranker, and of the others (log-normal, σ 0.35). */
+  feedMs: { control: number; others: number };
 }
 
 export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'now'> = {
@@ -32,6 +34,7 @@ export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'now'> = {
   activeDays: 0.4,
   rates: { click: 0.06, like: 0.02, add_to_cart: 0.01, purchase: 0.004 },
   lift: 0.1,
+  feedMs: { control: 6, others: 7 },
 };
 
 export interface SimulationSummary {
@@ -64,7 +67,8 @@ export async function simulateExperiment(experiment: Experiment, store: Experime
       const outcomes = Object.fromEntries(OUTCOME_TYPES.map((type) => [type, 0])) as Record<OutcomeType, number>;
       for (let i = 0; i < exposures; i++) for (const type of OUTCOME_TYPES) if (random.next() < options.rates[type] * factor) outcomes[type] += 1;
       if (!optedIn) continue;
-      const result = store.record(experiment.id, { format: 'fashionml.experiment-report/1', reportKey, period, variant: variant.name, counts: { exposures, outcomes } });
+      const monitoring = simulatedMonitoring(random, Math.ceil(exposures / 12), variant.name === control ? options.feedMs.control : options.feedMs.others, exposures);
+      const result = store.record(experiment.id, { format: 'fashionml.experiment-report/1', reportKey, period, variant: variant.name, counts: { exposures, outcomes }, monitoring });
       if (result === 'stored') summary.reports += 1;
       else summary.duplicates += 1;
       reported = true;
@@ -74,3 +78,17 @@ export async function simulateExperiment(experiment: Experiment, store: Experime
   return summary;
 }
 
+/** A day of feed timings (log-normal around `medianMs`, Box–Muller) as the device's histogram would hold them. */
+function simulatedMonitoring(random: SeededRandom, feeds: number, medianMs: number, impressions: number): MonitoringAggregate {
+  const buckets = new Map<number, number>();
+  for (let i = 0; i < feeds; i++) {
+    const z = Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+    const bucket = latencyBucket(medianMs * Math.exp(0.35 * z));
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
+  }
+  return {
+    latency: [{ op: 'feed', backend: 'wasm', buckets: [...buckets].sort((a, b) => a[0] - b[0]) }],
+    errors: random.next() < 0.02 ? [{ op: 'feed', count: 1 }] : [],
+    coverage: { lists: feeds, impressions, distinctItems: Math.round(impressions * 0.6), catalogSize: 400 },
+  };
+}

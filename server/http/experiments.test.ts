@@ -90,6 +90,37 @@ describe('POST /v1/experiments/<id>/report', () => {
     ]);
   });
 
+  it('stores the day\'s monitoring aggregates with the counts, and refuses monitoring that is not aggregate', async () => {
+    const monitoring = {
+      latency: [{ op: 'feed', backend: 'wasm', buckets: [[28, 3], [30, 1]] }],
+      errors: [{ op: 'feed', count: 1 }],
+      coverage: { lists: 4, impressions: 48, distinctItems: 30, catalogSize: 400 },
+    };
+    const res = await post(report({ period: '2025-03-04', monitoring }));
+    expect(res.statusCode, res.body).toBe(201);
+    const bad: [unknown, RegExp][] = [
+      [{ ...monitoring, errors: [{ op: 'feed', count: 1, message: 'TypeError at item 15970' }] }, /monitoring\.errors\.0: .*message/],
+      [{ ...monitoring, coverage: { ...monitoring.coverage, items: ['15970'] } }, /monitoring\.coverage: .*items/],
+      [{ ...monitoring, latency: [{ op: 'feed', backend: 'wasm', buckets: [[78, 1]] }] }, /monitoring\.latency\.0\.buckets\.0\.0: must be a bucket index below 78/],
+      [{ ...monitoring, latency: [{ op: 'feed', backend: 'wasm', buckets: [[3, 1], [3, 2]] }] }, /lists a bucket twice/],
+      [{ ...monitoring, latency: [{ op: 'feed', backend: 'wasm', buckets: [[28, 1]], samplesMs: [4.2, 5.1] }] }, /samplesMs/],
+    ];
+    for (const [m, message] of bad) {
+      const refused = await post(report({ period: '2025-03-04', monitoring: m }));
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().message).toMatch(message);
+    }
+    // A replay adds nothing to the monitoring sums either.
+    const first = store.monitoring('ranker-v2');
+    const body = report({ period: '2025-03-03', monitoring });
+    expect((await post(body)).statusCode).toBe(201);
+    expect((await post(body)).statusCode).toBe(409);
+    const sums = store.monitoring('ranker-v2').find((m) => m.variant === 'challenger')!;
+    expect(sums.latency[0]!.counts[28]).toBe(2 * first.find((m) => m.variant === 'challenger')!.latency[0]!.counts[28]!);
+    expect(sums.errors).toEqual([{ op: 'feed', count: 2 }]);
+    expect(sums.coverage).toEqual({ reports: 2, meanDistinctItems: 30, meanShare: 0.075 });
+  });
+
   it('refuses a replay of the same report key and period with 409 and stores nothing new', async () => {
     const body = report({ period: '2025-03-06' });
     expect((await post(body)).statusCode).toBe(201);
@@ -134,9 +165,9 @@ describe('POST /v1/experiments/<id>/report', () => {
   });
 
   it('refuses oversized reports with 413', async () => {
-    const res = await post(undefined, { raw: JSON.stringify({ ...report(), padding: 'x'.repeat(4000) }) });
+    const res = await post(undefined, { raw: JSON.stringify({ ...report(), padding: 'x'.repeat(9000) }) });
     expect(res.statusCode).toBe(413);
-    expect(res.json()).toEqual({ error: 'payload_too_large', message: 'Experiment reports are limited to 2048 bytes' });
+    expect(res.json()).toEqual({ error: 'payload_too_large', message: 'Experiment reports are limited to 8192 bytes' });
   });
 
   it('refuses unknown experiments, unknown variants and periods outside the experiment', async () => {
@@ -177,6 +208,10 @@ describe('GET /v1/experiments/<id>/results', () => {
     expect(results.variants.map((v: { name: string }) => v.name)).toEqual(['control', 'challenger']);
     expect(results.variants[0].exposures).toBe(120);
     expect(results.periods.length).toBeGreaterThan(0);
+    // Edges 2^((28 − 16)/4) = 8 ms and 2^((30 − 16)/4) ≈ 11.3 ms: 6 of 8 calls in bucket 28.
+    expect(results.monitoring).toEqual([
+      expect.objectContaining({ variant: 'challenger', latency: [expect.objectContaining({ op: 'feed', backend: 'wasm', count: 8, p50Ms: 8, p95Ms: 2 ** 3.5 })] }),
+    ]);
     expect((await app.inject({ url: '/v1/experiments/nope/results' })).statusCode).toBe(404);
     const list = (await app.inject({ url: '/v1/experiments' })).json();
     expect(list.experiments.map((e: { id: string; results: string }) => [e.id, e.results])).toEqual([['ranker-v2', '/v1/experiments/ranker-v2/results']]);

@@ -2,11 +2,14 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bucketOf } from '../../../models/experiments/assign';
+import { LATENCY_BUCKETS, latencyBucket, latencyEdgeMs } from '../../../models/experiments/types';
 import type { ExperimentDefinition } from '../../../models/experiments/types';
+import { bucketOf as monitorBucketOf, LATENCY_EDGES_MS } from '../monitoring/histogram';
 import { openFashionStore } from '../storage/store';
 import type { FashionStore } from '../storage';
 import { applyExperiments, count, ensureIdentity, INSTALL_ID_KEY, readLedger, sendDueReports, writeConsent } from './device';
 import { parseManifestExperiments } from './manifest';
+import { monitoringAggregate } from './monitoring';
 
 let store: FashionStore;
 const DAY = 86_400_000;
@@ -120,5 +123,35 @@ describe('parseManifestExperiments', () => {
     expect(parsed.experiments).toEqual([experiment]);
     expect(parsed.problems).toEqual(['experiments[1] (x).variants must list at least two variants', 'experiments[2] is not an object']);
     expect(parseManifestExperiments({ format: 'fashionml.manifest/1' })).toEqual({ experiments: [], problems: [] });
+  });
+});
+
+describe('monitoring in the report', () => {
+  it('uses the monitor\'s histogram edges', () => {
+    expect(LATENCY_EDGES_MS.length).toBe(LATENCY_BUCKETS);
+    LATENCY_EDGES_MS.forEach((edge, i) => expect(latencyEdgeMs(i)).toBe(edge));
+    for (const ms of [0, 0.01, 0.0625, 0.07, 1, 1.0001, 7.9, 8, 8.1, 100, 32_768, 40_000]) expect(latencyBucket(ms), `${ms} ms`).toBe(monitorBucketOf(ms));
+  });
+
+  it('sends a finished day\'s monitoring aggregates, without messages or item ids', async () => {
+    const records = await applyExperiments(store, [experiment], T0);
+    const consent = await writeConsent(store, true, T0 - DAY);
+    await count(store, records, T0, (c) => (c.exposures += 10));
+    await store.putMany('metrics', [
+      { name: 'monitor.latency_ms', value: 7.5, at: T0, tags: { op: 'feed', backend: 'wasm' } },
+      { name: 'monitor.latency_ms', value: 9, at: T0 + 1, tags: { op: 'feed', backend: 'wasm' } },
+      { name: 'monitor.latency_ms', value: 900, at: T0 + DAY, tags: { op: 'feed', backend: 'wasm' } },
+      { name: 'monitor.error', value: 1, at: T0, tags: { op: 'search', message: 'TypeError: item 15970 missing' } },
+      { name: 'monitor.shown', value: 2, at: T0, tags: { items: JSON.stringify(['15970', '39386']) } },
+    ]);
+    const sent = recordingFetch();
+    await sendDueReports(store, { consent, now: T0 + DAY, baseUrl: 'http://x', fetch: sent.fn, monitoring: (from, to) => monitoringAggregate(store, from, to) });
+    const body = JSON.parse(sent.sent[0]!.body);
+    expect(body.monitoring).toEqual({
+      latency: [{ op: 'feed', backend: 'wasm', buckets: [[latencyBucket(7.5), 1], [latencyBucket(9), 1]] }],
+      errors: [{ op: 'search', count: 1 }],
+      coverage: { lists: 1, impressions: 2, distinctItems: 2 },
+    });
+    expect(sent.sent[0]!.body).not.toMatch(/15970|39386|TypeError/);
   });
 });

@@ -14,7 +14,7 @@
  */
 import { assignVariant } from '../../../models/experiments/assign';
 import { emptyCounts, OUTCOME_TYPES, periodEnd, periodOf, REPORT_FORMAT } from '../../../models/experiments/types';
-import type { ExperimentDefinition, ExperimentReport, OutcomeType, VariantCounts } from '../../../models/experiments/types';
+import type { ExperimentDefinition, ExperimentReport, MonitoringAggregate, OutcomeType, VariantCounts } from '../../../models/experiments/types';
 import type { ExperimentRecord, FashionStore } from '../storage';
 
 export const INSTALL_ID_KEY = 'experiments.installId';
@@ -174,6 +174,8 @@ export interface ReportOptions {
   /** Origin of the API, e.g. `location.origin`. */
   baseUrl: string;
   fetch?: typeof fetch;
+  /** The device's monitoring aggregated over `[from, to)` (epoch ms), sent with that day's report. */
+  monitoring?: (from: number, to: number) => Promise<MonitoringAggregate | undefined>;
 }
 
 /**
@@ -201,7 +203,9 @@ export async function sendDueReports(store: FashionStore, options: ReportOptions
         drop.add(period);
         continue;
       }
-      const report: ExperimentReport = { format: REPORT_FORMAT, reportKey, period, variant: entry.variant, counts: day.counts };
+      const end = periodEnd(period);
+      const monitoring = await options.monitoring?.(end - 86_400_000, end).catch(() => undefined);
+      const report: ExperimentReport = { format: REPORT_FORMAT, reportKey, period, variant: entry.variant, counts: day.counts, ...(monitoring ? { monitoring } : {}) };
       const attempt: ReportAttempt = { experiment: experimentId, period, variant: entry.variant, outcome: 'failed' };
       try {
         const response = await doFetch(`${options.baseUrl}/v1/experiments/${encodeURIComponent(experimentId)}/report`, {

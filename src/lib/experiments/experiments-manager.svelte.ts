@@ -11,7 +11,7 @@
  * - when the shopper clicks, likes, adds to cart or buys, `experiments.recordOutcome(type)`;
  * - Settings binds a switch to `experiments.consent` through `setConsent(on)`;
  * - now and then (start, coming back online), `experiments.reportDue()`: sends finished days'
- *   counts, only with consent.
+ *   counts, only with consent, with that day's monitoring aggregates (src/lib/monitoring) if any.
  * - `rankerFor(aliases)` names the ranker version this device should run, for sync.
  */
 import { resolveVariantModel } from '../../../models/experiments/assign';
@@ -21,6 +21,7 @@ import { storage } from '../storage/storage-manager.svelte';
 import { applyExperiments, checkOutcome, count, paramsOf, readConsent, running, sendDueReports, writeConsent } from './device';
 import type { Consent, ReportAttempt } from './device';
 import { parseManifestExperiments } from './manifest';
+import { monitoringAggregate } from './monitoring';
 
 const LOCK_NAME = 'fashionml-experiments';
 
@@ -111,7 +112,9 @@ class ExperimentsManager {
 
   /** Sends the finished days' counts when the shopper has opted in; without consent sends nothing. */
   async reportDue(baseUrl = location.origin): Promise<ReportAttempt[]> {
-    const attempts = await this.serial((store) => sendDueReports(store, { consent: this.consentRecord, now: Date.now(), baseUrl }));
+    const attempts = await this.serial((store) =>
+      sendDueReports(store, { consent: this.consentRecord, now: Date.now(), baseUrl, monitoring: (from, to) => monitoringAggregate(store, from, to) }),
+    );
     this.lastReport = attempts;
     return attempts;
   }
