@@ -107,12 +107,20 @@ export interface ExperimentResults extends ExperimentAnalysis {
 /** The analysis of one experiment from every stored report, plus the per-period sums behind it. */
 export function experimentResults(registry: Registry, store: ExperimentStore, id: string): ExperimentResults {
   const declaration = findExperiment(registry, id);
-  const monitoring = store.monitoring(id).map((m) => ({ ...m, latency: m.latency.map((l) => ({ ...l, ...histogramSummary(l.counts) })) }));
+  const order = (variant: string) => declaration.variants.findIndex((v) => v.name === variant);
+  const monitoring = store
+    .monitoring(id)
+    .sort((a, b) => order(a.variant) - order(b.variant))
+    .map((m) => ({ ...m, latency: m.latency.map((l) => ({ ...l, ...histogramSummary(l.counts) })) }));
   return { ...analyzeExperiment(declaration, store.aggregates(id)), declaration, periods: store.byPeriod(id), monitoring };
 }
 
 const pct = (x: number | null | undefined, digits = 2) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(digits)}%`);
-const signedPct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`);
+function signedPct(x: number | null | undefined): string {
+  if (x === null || x === undefined) return '–';
+  const text = (x * 100).toFixed(2);
+  return text === '-0.00' || text === '0.00' ? '±0.00' : `${x > 0 ? '+' : ''}${text}`;
+}
 
 /** The analysis as a plain-text table (what `fashionml experiments report` prints). */
 export function formatResults(results: ExperimentResults): string {
