@@ -100,6 +100,5 @@ export function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid';
   const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-  const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-  return `${path}: ${issue.message}${keys}`;
+  return `${path}: ${issue.message}`;
 }
