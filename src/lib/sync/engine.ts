@@ -20,9 +20,9 @@ import type { ItemRecord } from '../storage/schema';
 import type { FashionStore, WriteOp } from '../storage/store';
 import { DownloadError, downloadBlob, IntegrityError } from './download';
 import { ManifestError, parseManifest } from './manifest';
-import type { ManifestModel } from './manifest';
+import type { ManifestModel, SyncManifest } from './manifest';
 import { neededBlobs, PlanError, planSync } from './plan';
-import type { ActiveModelRef, ActiveSetRecord, ModelRole, PlannedBlob, SyncPlan } from './plan';
+import type { ActiveModelRef, ActiveSetRecord, ModelRole, PlannedBlob, RankerChoice, SyncPlan } from './plan';
 
 export const ACTIVE_KEY = 'sync.active';
 export const STATE_KEY = 'sync.state';
@@ -113,6 +113,11 @@ export interface SyncOptions {
   retryRefused?: boolean;
   /** Progress as the run goes; `phase` is one of the busy phases. */
   onProgress?: (phase: SyncPhase, progress: SyncProgress) => void;
+  /**
+   * Picks the ranker this device runs when it is not the champion (its A/B experiment variant),
+   * given the new manifest; undefined keeps the champion.
+   */
+  chooseRanker?: (manifest: SyncManifest) => Promise<RankerChoice | undefined>;
   /** Blobs downloaded at the same time (default {@link DOWNLOAD_CONCURRENCY}). */
   concurrency?: number;
   /** Passed on to downloads (tests make them small / fast). */
@@ -187,10 +192,11 @@ async function runSyncUnlocked(options: SyncOptions): Promise<SyncResult> {
   try {
     const manifest = parseManifest(await response.json());
     etag = response.headers.get('ETag') ?? undefined;
-    const needed = neededBlobs(manifest);
+    const choice = await options.chooseRanker?.(manifest);
+    const needed = neededBlobs(manifest, choice);
     const present = new Set<string>();
     await Promise.all(needed.map(async (sha) => ((await store.count('blobs', sha)) > 0 ? present.add(sha) : undefined)));
-    plan = planSync(manifest, active, (sha) => present.has(sha));
+    plan = planSync(manifest, active, (sha) => present.has(sha), choice);
   } catch (error) {
     if (error instanceof ManifestError || error instanceof PlanError || error instanceof SyntaxError) {
       throw new SyncError('manifest', errorText(error), { cause: error });

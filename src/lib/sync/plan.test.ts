@@ -107,6 +107,16 @@ describe('planSync', () => {
     expect(plan.fetch.map((b) => b.label)).toEqual(['fashion-ranker@2 ranker.json']);
   });
 
+  it("an A/B variant's ranker replaces the champion, with the encoder it names", () => {
+    const choice = { id: 'fashion-ranker', version: 1, why: 'experiment ranker-v2, variant control' };
+    const plan = planSync(manifest(), active(3, [RANKER_2, ENCODER_2]), holding(RANKER_2, ENCODER_2), choice);
+    expect(plan.models.map((m) => `${m.entry.id}@${m.entry.version}`)).toEqual(['fashion-ranker@1', 'image-encoder@2']);
+    expect(plan.fetch.map((b) => b.label)).toEqual(['fashion-ranker@1 ranker.json']);
+    expect(() => planSync(manifest(), null, none, { ...choice, version: 8 })).toThrow(
+      'experiment ranker-v2, variant control names fashion-ranker@8, which the manifest does not list (versions of fashion-ranker: 1, 2)',
+    );
+  });
+
   it('skips blobs already on the device and asks once for a blob two models share', () => {
     const shared = model('fashion-ranker', 3, 'fashion-ranker', [['a.bin', 900, 10], ['b.bin', 900, 10]]);
     const plan = planSync(manifest({ models: [shared], aliases: { champion: { model: 'fashion-ranker', version: 3 } } }), null, (s) => s === sha(3));

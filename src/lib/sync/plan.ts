@@ -69,13 +69,26 @@ function findModel(manifest: SyncManifest, id: string, version: number, why: str
   return found;
 }
 
-/** The models the device should run: the champion ranker and the image encoder it was built with. */
-export function targetModels(manifest: SyncManifest): ActiveModelRef[] {
+/** A ranker version chosen for this device instead of the champion (its A/B experiment variant). */
+export interface RankerChoice {
+  id: string;
+  version: number;
+  /** Why, for errors: e.g. `experiment ranker-v2, variant challenger`. */
+  why: string;
+}
+
+/**
+ * The models the device should run: the champion ranker (or the version its experiment variant
+ * names) and the image encoder it was built with.
+ */
+export function targetModels(manifest: SyncManifest, choice?: RankerChoice): ActiveModelRef[] {
   const champion = manifest.aliases[CHAMPION_ALIAS];
-  if (!champion) return [];
-  const ranker = findModel(manifest, champion.model, champion.version, `The alias "${CHAMPION_ALIAS}"`);
+  const pick = choice ? { model: choice.id, version: choice.version } : champion;
+  if (!pick) return [];
+  const why = choice ? choice.why : `The alias "${CHAMPION_ALIAS}"`;
+  const ranker = findModel(manifest, pick.model, pick.version, why);
   if (ranker.kind !== RANKER_KIND) {
-    throw new PlanError(`The alias "${CHAMPION_ALIAS}" names ${ranker.id}@${ranker.version} of kind "${ranker.kind}", not a ${RANKER_KIND}`);
+    throw new PlanError(`${why} names ${ranker.id}@${ranker.version} of kind "${ranker.kind}", not a ${RANKER_KIND}`);
   }
   const models: ActiveModelRef[] = [{ role: 'ranker', entry: ranker }];
   const encoder = ranker.inputs.imageEncoder;
@@ -103,10 +116,10 @@ function sameModels(a: readonly ActiveModelRef[], b: readonly ActiveModelRef[]):
  * device (from an earlier, interrupted sync, or shared with the active set).
  * Throws {@link PlanError} when the manifest's aliases point at models it does not list.
  */
-export function planSync(manifest: SyncManifest, active: ActiveSetRecord | null, have: (sha256: string) => boolean): SyncPlan {
+export function planSync(manifest: SyncManifest, active: ActiveSetRecord | null, have: (sha256: string) => boolean, choice?: RankerChoice): SyncPlan {
   const catalog = manifest.catalog;
   if (!catalog) return { sequence: manifest.sequence, catalog: null, catalogSource: null, models: [], fetch: [], changes: false };
-  const models = targetModels(manifest);
+  const models = targetModels(manifest, choice);
 
   let catalogSource: CatalogSource | null = null;
   const current = active?.catalog;
@@ -150,14 +163,14 @@ export function planSync(manifest: SyncManifest, active: ActiveSetRecord | null,
 }
 
 /** Every blob sha256 the plan's target set needs on the device (to check which are there). */
-export function neededBlobs(manifest: SyncManifest): string[] {
+export function neededBlobs(manifest: SyncManifest, choice?: RankerChoice): string[] {
   const out = new Set<string>();
   if (manifest.catalog) {
     out.add(manifest.catalog.snapshot.sha256);
     manifest.catalog.deltas.forEach((d) => out.add(d.sha256));
   }
   try {
-    for (const { entry } of targetModels(manifest)) entry.files.forEach((f) => out.add(f.sha256));
+    for (const { entry } of targetModels(manifest, choice)) entry.files.forEach((f) => out.add(f.sha256));
   } catch {
     // planSync reports the broken alias; here it only means fewer blobs to look up.
   }

@@ -1,7 +1,7 @@
 import { connectivity } from '../pwa/connectivity.svelte';
 import { storage } from '../storage/storage-manager.svelte';
 import { loadActiveSet, readActiveRecord, readSyncState, runSync, SyncError } from './engine';
-import type { ActiveSet, RefusedBlob, SyncErrorKind, SyncPhase, SyncProgress, SyncResult } from './engine';
+import type { ActiveSet, RefusedBlob, SyncErrorKind, SyncOptions, SyncPhase, SyncProgress, SyncResult } from './engine';
 import type { ActiveSetRecord } from './plan';
 
 /** How often a visible, online page checks for a new catalog or model (a 304 costs a few bytes). */
@@ -55,6 +55,12 @@ class SyncManager {
   refused = $state<RefusedBlob[]>([]);
   /** The last run's result. */
   lastResult = $state<SyncResult | undefined>(undefined);
+
+  /**
+   * Set by the app to run an A/B variant's ranker instead of the champion: called with each new
+   * manifest; undefined keeps the champion (see src/lib/experiments).
+   */
+  chooseRanker: SyncOptions['chooseRanker'];
 
   private running: Promise<SyncResult | undefined> | undefined;
   private loaded: Promise<void> | undefined;
@@ -170,6 +176,7 @@ class SyncManager {
       runSync({
         store,
         ...(options.retryRefused ? { retryRefused: true } : {}),
+        ...(this.chooseRanker ? { chooseRanker: this.chooseRanker } : {}),
         onProgress: (phase, progress) => {
           this.phase = phase;
           this.progress = progress;
