@@ -11,6 +11,7 @@
  *   npm run bench:fashion -- --encoder DIR      # with a trained image encoder (model.json + weights.bin)
  *   options: --seeds 42,1,2  --shoppers N (default: the trainer's, 3,000 on the 35k catalog)
  *            --cache DIR (packed encoder input, default .data/image-encoder)
+ *            --pack-encoding q8|f32 (the served vectors as published, default q8, or float32)
  *
  * Each seed draws its own simulated shoppers, split and model initialisation, so the spread covers
  * all three.
@@ -92,6 +93,8 @@ async function main(): Promise<void> {
   }
   const seeds = (arg('--seeds', '42') as string).split(',').map(Number);
   const encoderDir = arg('--encoder');
+  const packEncoding = arg('--pack-encoding', 'q8') as 'q8' | 'f32';
+  if (packEncoding !== 'q8' && packEncoding !== 'f32') throw new Error(`--pack-encoding must be q8 or f32, got "${String(packEncoding)}"`);
   const items = (await importKaggleStyles(STYLES)).accepted;
   // Stands in for the feature store's content hash in the evaluation-data fingerprint.
   const catalogHash = `styles.csv:sha256:${createHash('sha256').update(readFileSync(STYLES)).digest('hex')}`;
@@ -146,8 +149,8 @@ async function main(): Promise<void> {
       personas,
       content: contentVectors,
       image,
-      options: { seed, fit: { seed } },
-      onProgress: (s) => console.log(`  seed ${seed}: ${s}`),
+      options: { seed, fit: { seed }, packEncoding },
+      onProgress: (stage) => console.log(`  seed ${seed}: ${stage} (evaluation at ${((performance.now() - t) / 1000).toFixed(1)} s)`),
     });
     const evaluate = (performance.now() - t) / 1000;
     const evaluateCpu = cpuSeconds(cpu);
@@ -179,7 +182,7 @@ async function main(): Promise<void> {
       table[m][name] = `${mean(values).toFixed(4)} ± ${spread(values).toFixed(4)}`;
     }
   }
-  console.log(`\nSIMULATED shoppers, ${items.length} items, ${image ? `with ${image.encoder} embeddings` : 'without image embeddings'} (mean ± sd over ${seeds.length} seed(s))`);
+  console.log(`\nSIMULATED shoppers, ${items.length} items, ${image ? `with ${image.encoder} embeddings` : 'without image embeddings'} (mean ± sd over ${seeds.length} seed(s); served vectors ${packEncoding})`);
   console.table(table);
   const personal = ['typeShareBefore', 'typeShareAfter', 'typeColourShareBefore', 'typeColourShareAfter'].map((k) => [k, mean(runs.map((r) => r.metrics[`personal.${k}`]!)).toFixed(3)]);
   console.log('personalisation (share of top 20 matching the persona, simulated):', Object.fromEntries(personal));
@@ -195,6 +198,7 @@ async function main(): Promise<void> {
         catalog: { items: items.length, source: 'myntra-fashion-small' },
         shoppers,
         seeds,
+        packEncoding,
         machine: { cpus: cpus().length, node: process.version },
         image: image ? { encoder: image.encoder, dim: image.dim, imagesPerSecondWasm: items.length / image.seconds } : null,
         content,
