@@ -150,6 +150,9 @@ function journey(name: string, data: () => ShopData, options: { likes: number; m
     await expect(page.getByTestId('card-why').first().textContent()).resolves.toMatch(/Because you/);
   });
 
+  // "Looks similar" matches photos among items of the same article type (a product decision: the
+  // photo model alone also finds white shorts for a white T-shirt); "similar attributes" has no
+  // such filter, so it is the model's own test here.
   it(`${name}: similar items share the article type`, async () => {
     const { page } = browser;
     const id = secrets[0]!;
@@ -266,7 +269,7 @@ describe('shopper journey on the demo catalog', () => {
   beforeAll(async () => {
     data = await prepareShopData('demo');
   }, 900_000);
-  journey('demo', () => data!, { likes: 4, minRise: 0.25 });
+  journey('demo', () => data!, { likes: 6, minRise: 0.25 });
 });
 
 describe.skipIf(!hasMyntra())(`shopper journey on the real catalog (needs ${MYNTRA_DIR})`, () => {
@@ -274,5 +277,5 @@ describe.skipIf(!hasMyntra())(`shopper journey on the real catalog (needs ${MYNT
   beforeAll(async () => {
     data = await prepareShopData('myntra');
   }, 1_800_000);
-  journey('myntra', () => data!, { likes: 5, minRise: 0.25 });
+  journey('myntra', () => data!, { likes: 8, minRise: 0.25 });
 });
