@@ -5,7 +5,7 @@ import { terminalProgress } from './cli/progress';
 import { dataPaths } from './config';
 import type { DataPaths } from './config';
 import { generateDemoCatalog } from './demo/demo-catalog';
-import { evaluateSplit } from './evaluate/split-evaluate';
+import { SPLIT_MODELS, evaluateSplit } from './evaluate/split-evaluate';
 import { addExperimentsCommands, experimentsDbPath } from './experiments/cli';
 import { ExperimentStore } from './experiments/store';
 import { buildAppServer, closeOnSignals } from './http/app';
@@ -196,12 +196,11 @@ export function buildCli(): Command {
     .requiredOption('--split <dir>', 'folder with train.csv (user,item,rating,timestamp), test.csv, items.csv and optionally valid.csv (tuning only)')
     .requiredOption('--out <file>', 'where to write user,item,rank,score (rank 1 = best)')
     .option('--k <n>', 'recommendations per test user', positiveInt, 100)
-    .option('--model <name>', 'als (implicit ALS, tuned on valid.csv when present) or popularity', 'als')
+    .option('--model <name>', 'als-spectral (the served model: ALS-ν + spectral, ratings as confidences, tuned on valid.csv when present), als (ALS-ν, binary) or popularity', 'als-spectral')
     .action((options: { split: string; out: string; k: number; model: string }) => {
-      if (options.model !== 'als' && options.model !== 'popularity') {
-        throw new Error(`--model must be als or popularity, not ${JSON.stringify(options.model)}`);
-      }
-      const result = evaluateSplit(options.split, { out: options.out, k: options.k, model: options.model });
+      const model = SPLIT_MODELS.find((m) => m === options.model);
+      if (!model) throw new Error(`--model must be one of ${SPLIT_MODELS.join(', ')}, not ${JSON.stringify(options.model)}`);
+      const result = evaluateSplit(options.split, { out: options.out, k: options.k, model });
       console.log(
         `Wrote ${result.rows} recommendations (top ${result.k}) for ${result.users} users to ${result.out}: ` +
           `model ${result.model}, fit ${result.fitSeconds.toFixed(2)} s` +
