@@ -14,6 +14,8 @@ import { shopSettings } from './settings.svelte';
 /** `activatedAt` of the set in the worker, so the start and the sync's "activated" do not load it twice. */
 let loadedActivation: number | undefined;
 let loadChain: Promise<boolean> = Promise.resolve(false);
+/** Resolves (true) once the worker has started; false when it could not. */
+let workerReady: Promise<boolean> = Promise.resolve(true);
 
 /** Loads the active set from IndexedDB into the page and the worker; false when nothing is synced yet. */
 export function loadFromDevice(): Promise<boolean> {
@@ -36,6 +38,8 @@ async function loadOnce(): Promise<boolean> {
     recommender.error = 'The server has published a catalog but no fashion-ranker model (alias "champion") yet.';
     return false;
   }
+  // The set is read from IndexedDB while the worker starts; only the hand-over waits for it.
+  if (!(await workerReady)) return false;
   const device: DeviceSet = {
     catalogVersion: set.catalogVersion,
     items: set.items,
@@ -73,14 +77,13 @@ export async function startShop(runtimeStarted: Promise<void>): Promise<void> {
     // storage.error already says why; the shop can still sync and browse.
   }
   recommender.setReloader(loadQuietly);
-  const started = runtimeStarted.then(
+  workerReady = runtimeStarted.then(
     () => true,
     () => false,
   );
   // A new set (this run's or a background refresh's) goes to the worker once it is active.
-  sync.onActivated(() => void started.then((ok) => ok && loadQuietly()));
+  sync.onActivated(() => void loadQuietly());
   const synced = sync.start();
-  if (!(await started)) return;
   await loadQuietly();
   const result = await synced;
   // Nothing new arrived, yet the worker is still empty (e.g. a load failed): try the stored set again.
