@@ -218,6 +218,10 @@ function journey(name: string, data: () => ShopData, options: { likes: number; m
       await page.goto(`${server.url}/`);
       const cards = await feedCards(page);
       expect(cards.length).toBeGreaterThan(0);
+      // The last visit's feed may show first; the worker's own answer replaces it.
+      await expect.poll(() => page.getByTestId('feed-meta').getAttribute('data-restored'), { timeout: 60_000 }).toBe('false');
+      const recomputed = await feedCards(page);
+      expect(recomputed.map((c) => c.id).slice(0, 5)).toEqual(cards.map((c) => c.id).slice(0, 5));
       await page.goto(`${server.url}/#/product/${secrets[0]}`);
       await page.getByTestId('product').waitFor({ timeout: 30_000 });
       await page.goto(`${server.url}/#/search?q=${encodeURIComponent(cards[0]!.articleType)}`);

@@ -4,6 +4,7 @@
  * the background and load any new set into the worker.
  */
 import { sync } from '../sync';
+import { catalog } from './catalog.svelte';
 import { feed } from './feed.svelte';
 import { history } from './history.svelte';
 import { cart, saved } from './lists.svelte';
@@ -38,7 +39,10 @@ async function loadOnce(): Promise<boolean> {
     recommender.error = 'The server has published a catalog but no fashion-ranker model (alias "champion") yet.';
     return false;
   }
-  // The set is read from IndexedDB while the worker starts; only the hand-over waits for it.
+  // The set is read from IndexedDB while the worker starts; the page can show the catalog and the
+  // last visit's feed meanwhile, and only the hand-over to the worker waits for it.
+  catalog.set(set.catalogVersion, set.items);
+  await feed.restore(set.catalogVersion);
   if (!(await workerReady)) return false;
   const device: DeviceSet = {
     catalogVersion: set.catalogVersion,

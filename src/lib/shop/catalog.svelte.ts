@@ -49,6 +49,7 @@ class CatalogState {
   }
 
   set(version: number, items: CatalogItem[]): void {
+    if (this.version === version && this.items === items) return;
     this.index = new Map(items.map((item) => [item.id, item]));
     this.items = items;
     this.version = version;

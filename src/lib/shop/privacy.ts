@@ -5,7 +5,7 @@
  */
 import type { ExperimentRecord, InteractionRecord, MetricSample } from '../storage';
 import { storage } from '../storage/storage-manager.svelte';
-import { feed } from './feed.svelte';
+import { feed, LAST_FEED_KEY } from './feed.svelte';
 import { history } from './history.svelte';
 import { cart, saved } from './lists.svelte';
 import type { ListEntry } from './lists.svelte';
@@ -23,6 +23,8 @@ export interface PersonalData {
   saved: ListEntry[];
   cart: ListEntry[];
   settings: Record<string, unknown>;
+  /** The last "For you" feed computed on this device (kept so the next visit shows it at once). */
+  lastFeed: unknown;
   experiments: ExperimentRecord[];
   metrics: MetricSample[];
 }
@@ -38,6 +40,7 @@ export async function collectPersonalData(): Promise<PersonalData> {
     saved: (value('shop.saved') as ListEntry[] | undefined) ?? [],
     cart: (value('shop.cart') as ListEntry[] | undefined) ?? [],
     settings: Object.fromEntries(meta.filter((m) => m.key.startsWith('settings.')).map((m) => [m.key.slice(9), m.value])),
+    lastFeed: value(LAST_FEED_KEY) ?? null,
     experiments: await store.getAll('experiments'),
     metrics: await store.getAll('metrics'),
   };
