@@ -80,6 +80,8 @@ export interface FashionEvalOptions {
 
 /** Version of the protocol above: figures under different versions are not comparable. */
 export const FASHION_EVAL_PROTOCOL = 'fashion-eval/2';
+const DEFAULT_TEST_SHARE = 0.2;
+const DEFAULT_COLD_SHARE = 0.1;
 
 /**
  * What a figure from {@link evaluateFashion} was measured on, as one string: the protocol, the
@@ -112,9 +114,6 @@ export function evaluationFingerprint(input: {
     `coldShare=${input.coldShare ?? DEFAULT_COLD_SHARE}`,
   ].join(';');
 }
-
-const DEFAULT_TEST_SHARE = 0.2;
-const DEFAULT_COLD_SHARE = 0.1;
 
 export interface FashionEngineOptions {
   /** `q8` (default, as published) or `f32`. */
