@@ -9,7 +9,7 @@
  */
 import type { Scorer } from '../eval/protocols';
 import { SeededRandom } from '../random';
-import { cholesky, choleskySolve } from './dense';
+import { axpyAt, cholesky, choleskySolve, dotAt } from './dense';
 import type { Csr } from './sparse';
 import { transpose } from './sparse';
 
@@ -71,8 +71,7 @@ export function itemGram(y: ArrayLike<number>, f: number, regularization: number
     for (let a = 0; a < f; a++) {
       const ya = y[o + a]!;
       if (ya === 0) continue;
-      const ga = a * f;
-      for (let b = a; b < f; b++) g[ga + b]! += ya * y[o + b]!;
+      axpyAt(ya, y, o + a, g, a * f + a, f - a);
     }
   }
   for (let a = 0; a < f; a++) {
@@ -108,19 +107,11 @@ function cgSweep(m: Csr, x: Float64Array, y: Float64Array, f: number, reg: numbe
     const lam = rowRegularization(reg, exponent, a1 - a0);
     for (let a = 0; a < f; a++) xu[a] = x[xo + a]!;
     // r = YᵀC_u p_u − (YᵀY + λ_u I + Yᵀ(C_u − I)Y) x
-    for (let a = 0; a < f; a++) {
-      let s = lam * xu[a]!;
-      const ga = a * f;
-      for (let b = 0; b < f; b++) s += g[ga + b]! * xu[b]!;
-      r[a] = -s;
-    }
+    for (let a = 0; a < f; a++) r[a] = -(lam * xu[a]! + dotAt(g, a * f, xu, 0, f));
     for (let j = a0; j < a1; j++) {
       const cm1 = alpha * values[j]!;
       const yo = indices[j]! * f;
-      let d = 0;
-      for (let a = 0; a < f; a++) d += y[yo + a]! * xu[a]!;
-      const coef = 1 + cm1 - cm1 * d;
-      for (let a = 0; a < f; a++) r[a]! += coef * y[yo + a]!;
+      axpyAt(1 + cm1 - cm1 * dotAt(y, yo, xu, 0, f), y, yo, r, 0, f);
     }
     let rsold = 0;
     for (let a = 0; a < f; a++) {
@@ -130,19 +121,11 @@ function cgSweep(m: Csr, x: Float64Array, y: Float64Array, f: number, reg: numbe
     }
     if (rsold < 1e-20) continue;
     for (let step = 0; step < steps; step++) {
-      for (let a = 0; a < f; a++) {
-        let s = lam * p[a]!;
-        const ga = a * f;
-        for (let b = 0; b < f; b++) s += g[ga + b]! * p[b]!;
-        ap[a] = s;
-      }
+      for (let a = 0; a < f; a++) ap[a] = lam * p[a]! + dotAt(g, a * f, p, 0, f);
       for (let j = a0; j < a1; j++) {
         const cm1 = alpha * values[j]!;
         const yo = indices[j]! * f;
-        let d = 0;
-        for (let a = 0; a < f; a++) d += y[yo + a]! * p[a]!;
-        const coef = cm1 * d;
-        for (let a = 0; a < f; a++) ap[a]! += coef * y[yo + a]!;
+        axpyAt(cm1 * dotAt(y, yo, p, 0, f), y, yo, ap, 0, f);
       }
       let pap = 0;
       for (let a = 0; a < f; a++) pap += p[a]! * ap[a]!;
@@ -325,9 +308,7 @@ export function foldIn(
     for (let p = 0; p < f; p++) {
       const yp = itemFactors[yo + p]!;
       b[p]! += (1 + cm1) * yp;
-      const row = p * f;
-      const k = cm1 * yp;
-      for (let q = 0; q <= p; q++) a[row + q]! += k * itemFactors[yo + q]!;
+      axpyAt(cm1 * yp, itemFactors, yo, a, p * f, p + 1);
     }
   }
   // Only the lower triangle is read by the factorisation.

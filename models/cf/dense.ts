@@ -114,3 +114,35 @@ export function symmetricEigen(a: Float64Array, n: number): { values: Float64Arr
   for (let r = 0; r < n; r++) for (let j = 0; j < n; j++) vectors[r * n + j] = v[r * n + order[j]!]!;
   return { values, vectors };
 }
+
+/**
+ * Σ_j x[xo + j]·y[yo + j] for j < n, four partial sums at a time: the inner loop of every ALS and
+ * spectral sweep, where V8 does not unroll on its own (about 20 % of a MovieLens-100k fit).
+ */
+export function dotAt(x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    s0 += x[xo + j]! * y[yo + j]!;
+    s1 += x[xo + j + 1]! * y[yo + j + 1]!;
+    s2 += x[xo + j + 2]! * y[yo + j + 2]!;
+    s3 += x[xo + j + 3]! * y[yo + j + 3]!;
+  }
+  for (; j < n; j++) s0 += x[xo + j]! * y[yo + j]!;
+  return s0 + s1 + s2 + s3;
+}
+
+/** y[yo + j] += c·x[xo + j] for j < n, unrolled like {@link dotAt}. */
+export function axpyAt(c: number, x: ArrayLike<number>, xo: number, y: Float64Array, yo: number, n: number): void {
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    y[yo + j]! += c * x[xo + j]!;
+    y[yo + j + 1]! += c * x[xo + j + 1]!;
+    y[yo + j + 2]! += c * x[xo + j + 2]!;
+    y[yo + j + 3]! += c * x[xo + j + 3]!;
+  }
+  for (; j < n; j++) y[yo + j]! += c * x[xo + j]!;
+}

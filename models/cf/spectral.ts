@@ -11,7 +11,7 @@
  * the sparse R̃ (cost 4·nnz·rank per step) and a Rayleigh–Ritz step.
  */
 import { SeededRandom } from '../random';
-import { cholesky, symmetricEigen } from './dense';
+import { axpyAt, cholesky, dotAt, symmetricEigen } from './dense';
 import type { Csr } from './sparse';
 import { transpose } from './sparse';
 
@@ -51,8 +51,7 @@ function orthonormalise(q: Float64Array, n: number, k: number): void {
       for (let a = 0; a < k; a++) {
         const v = q[o + a]!;
         if (v === 0) continue;
-        const ga = a * k;
-        for (let b = a; b < k; b++) g[ga + b]! += v * q[o + b]!;
+        axpyAt(v, q, o + a, g, a * k + a, k - a);
       }
     }
     // A tiny ridge keeps a rank-deficient block (an empty catalog corner) factorisable.
@@ -65,9 +64,7 @@ function orthonormalise(q: Float64Array, n: number, k: number): void {
     for (let r = 0; r < n; r++) {
       const o = r * k;
       for (let a = 0; a < k; a++) {
-        let s = q[o + a]!;
-        for (let b = 0; b < a; b++) s -= q[o + b]! * g[a * k + b]!;
-        q[o + a] = s / g[a * k + a]!;
+        q[o + a] = (q[o + a]! - dotAt(q, o, g, a * k, a)) / g[a * k + a]!;
       }
     }
   }
@@ -79,18 +76,14 @@ function gramTimes(r: Csr, rt: Csr, q: Float64Array, k: number): Float64Array {
   for (let u = 0; u < r.nRows; u++) {
     const o = u * k;
     for (let j = r.indptr[u]!; j < r.indptr[u + 1]!; j++) {
-      const v = r.values[j]!;
-      const c = r.indices[j]! * k;
-      for (let a = 0; a < k; a++) t[o + a]! += v * q[c + a]!;
+      axpyAt(r.values[j]!, q, r.indices[j]! * k, t, o, k);
     }
   }
   const out = new Float64Array(r.nCols * k);
   for (let i = 0; i < rt.nRows; i++) {
     const o = i * k;
     for (let j = rt.indptr[i]!; j < rt.indptr[i + 1]!; j++) {
-      const v = rt.values[j]!;
-      const c = rt.indices[j]! * k;
-      for (let a = 0; a < k; a++) out[o + a]! += v * t[c + a]!;
+      axpyAt(rt.values[j]!, t, rt.indices[j]! * k, out, o, k);
     }
   }
   return out;
@@ -131,8 +124,7 @@ export function fitSpectral(userItems: Csr, options: SpectralOptions = {}): Spec
   const t = new Float64Array(kk * kk);
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < kk; a++) {
-      const qa = q[i * kk + a]!;
-      for (let b = 0; b < kk; b++) t[a * kk + b]! += qa * gq[i * kk + b]!;
+      axpyAt(q[i * kk + a]!, gq, i * kk, t, a * kk, kk);
     }
   }
   for (let a = 0; a < kk; a++) {
