@@ -67,6 +67,8 @@ interface TrainFlags {
   catalogVersion?: number;
   encoderBudget: number;
   seed: number;
+  evaluationSeed?: number;
+  imageDim?: number;
   shoppers?: number;
 }
 
@@ -74,7 +76,9 @@ function addTrainOptions(command: Command): Command {
   return command
     .option('--catalog-version <n>', 'catalog version to train on (default: the latest)', positiveInt)
     .option('--encoder-budget <seconds>', 'seconds of image-encoder training on wasm; 0 reuses the newest registered encoder', nonNegativeInt, 120)
-    .option('--seed <n>', 'random seed (splits, initialisation, simulated shoppers)', nonNegativeInt, 42)
+    .option('--seed <n>', 'model seed (initialisation, augmentation)', nonNegativeInt, 42)
+    .option('--evaluation-seed <n>', 'seeds the simulated shoppers and the held-out split, so versions are compared on the same events', nonNegativeInt, 42)
+    .option('--image-dim <n>', 'image embedding size (64 keeps the synced catalog vectors small)', positiveInt, 64)
     .option('--shoppers <n>', 'simulated shoppers when the catalog has no interaction log', positiveInt);
 }
 
@@ -86,6 +90,8 @@ function trainOptions(paths: DataPaths, store: FeatureStore, flags: TrainFlags):
     ...(flags.catalogVersion ? { catalogVersion: flags.catalogVersion } : {}),
     encoderBudgetSeconds: flags.encoderBudget,
     seed: flags.seed,
+    ...(flags.evaluationSeed !== undefined ? { evaluationSeed: flags.evaluationSeed } : {}),
+    ...(flags.imageDim ? { imageDim: flags.imageDim } : {}),
     ...(flags.shoppers ? { shoppers: flags.shoppers } : {}),
     log: (line) => console.log(line),
   };

@@ -43,4 +43,15 @@ describe('registry gate', () => {
     expect(d.failures.join('\n')).toMatch(/no popularity.ndcg10 baseline/);
     expect(d.failures.join('\n')).toMatch(/has no recall20 figure \(it has: ndcg10\)/);
   });
+
+  it('compares with the champion only on the same held-out data', () => {
+    const champion = { name: 'fashion-ranker@2', metrics: { ndcg10: 0.5, recall20: 0.6 }, evaluationData: 'catalog=a;seed=42' };
+    const same = decidePromotion({ ...candidate(0.3, 0.4), evaluationData: 'catalog=a;seed=42' }, champion, policy);
+    expect(same.promote).toBe(false);
+    const moved = decidePromotion({ ...candidate(0.3, 0.4), evaluationData: 'catalog=b;seed=42' }, champion, policy);
+    expect(moved.promote).toBe(true);
+    expect(moved.reasons[0]).toMatch(/evaluated on other held-out data \(catalog=a;seed=42\), so its figures are not compared/);
+    const stillBaseline = decidePromotion({ ...candidate(0.05, 0.4), evaluationData: 'catalog=b;seed=42' }, champion, policy);
+    expect(stillBaseline.failures).toEqual(['ndcg10 0.0500 does not beat popularity 0.1000']);
+  });
 });

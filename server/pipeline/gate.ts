@@ -27,6 +27,13 @@ export interface GateSide {
   /** `id@version`. */
   name: string;
   metrics: Record<string, number>;
+  /**
+   * Names the held-out events the metrics were measured on (protocol, catalog, events, seed).
+   * Figures measured on different events are not compared: when the champion's differ from the
+   * candidate's (new catalog, new interactions), only the popularity baseline, measured beside the
+   * candidate on its own events, decides.
+   */
+  evaluationData?: string;
 }
 
 export interface GateDecision {
@@ -39,10 +46,18 @@ export interface GateDecision {
 
 const fmt = (v: number) => v.toFixed(4);
 
-export function decidePromotion(candidate: GateSide, champion: GateSide | null, policy: GatePolicy = DEFAULT_GATE): GateDecision {
+export function decidePromotion(candidate: GateSide, held: GateSide | null, policy: GatePolicy = DEFAULT_GATE): GateDecision {
   if (policy.metrics.length === 0) throw new Error('The gate needs at least one metric to compare');
   const reasons: string[] = [];
   const failures: string[] = [];
+  const comparable = held === null || (held.evaluationData ?? '') === (candidate.evaluationData ?? '');
+  if (!comparable) {
+    reasons.push(
+      `champion ${held.name} was evaluated on other held-out data (${held.evaluationData || 'unrecorded'}), ` +
+        `so its figures are not compared; the popularity baseline on ${candidate.name}'s data decides`,
+    );
+  }
+  const champion = comparable ? held : null;
   let strictlyBetter = champion === null;
   for (const metric of policy.metrics) {
     const value = candidate.metrics[metric];

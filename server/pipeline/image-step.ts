@@ -67,9 +67,13 @@ export interface ImageStepOptions {
   items: readonly CatalogItem[];
   budgetSeconds: number;
   seed: number;
+  /** Embedding size: 64 keeps the 35k catalog's synced image vectors at 2.3 MB (int8), inside the sync budget. */
+  embeddingDim?: number;
   outDir: string;
   log: (line: string) => void;
 }
+
+export const DEFAULT_EMBEDDING_DIM = 64;
 
 export async function trainImageStep(options: ImageStepOptions): Promise<ImageStepResult> {
   const { photos, log } = options;
@@ -79,6 +83,7 @@ export async function trainImageStep(options: ImageStepOptions): Promise<ImageSt
   const trained = trainEncoder(photos, split.train, {
     budgetSeconds: options.budgetSeconds,
     seed: options.seed,
+    config: { embeddingDim: options.embeddingDim ?? DEFAULT_EMBEDDING_DIM },
     onEpoch: (e) => log(`image encoder epoch ${e.epoch + 1}: ${e.imagesPerSecond.toFixed(0)} img/s, loss ${e.meanLoss.toFixed(3)}`),
   });
   const evaluation = await evaluateEncoder(trained.encoder, photos, split);

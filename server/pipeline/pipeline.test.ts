@@ -40,12 +40,14 @@ describe('fashionml pipeline', () => {
     expect(manifest.aliases.champion).toEqual({ model: 'fashion-ranker', version: 1 });
     const ranker = manifest.models.find((m) => m.id === 'fashion-ranker' && m.version === 1);
     expect(ranker?.inputs).toMatchObject({ catalogVersion: 1, imageEncoder: 'image-encoder@1' });
+    expect(String(ranker?.inputs.evaluationData)).toMatch(/^fashion-eval\/\d+;catalog=/);
     expect(ranker?.lineage).toMatchObject({ dataVersion: 1, parent: null });
     expect(ranker?.metrics.ndcg10).toBeGreaterThan(ranker?.metrics['popularity.ndcg10'] ?? 1);
     expect(ranker?.files.map((f) => f.name)).toContain('ranker.json');
     const encoder = manifest.models.find((m) => m.id === 'image-encoder');
     expect(encoder?.files.map((f) => f.name).sort()).toEqual(['model.json', 'weights.bin']);
     expect(encoder?.metrics.p10Type).toBeGreaterThan(0);
+    expect(encoder?.inputs.embeddingDim).toBe(64);
 
     // Same data, same seed, reusing the encoder: identical figures cannot beat the champion.
     const second = fashionml('pipeline', '--encoder-budget', '0');
@@ -55,7 +57,10 @@ describe('fashionml pipeline', () => {
     const after = manifestSchema.parse(JSON.parse(readFileSync(join(dataDir, 'registry', 'manifest.json'), 'utf8')));
     expect(after.aliases.champion).toEqual({ model: 'fashion-ranker', version: 1 });
     expect(after.aliases.challenger).toEqual({ model: 'fashion-ranker', version: 2 });
-    expect(after.models.find((m) => m.id === 'fashion-ranker' && m.version === 2)?.lineage.parent).toBe('fashion-ranker@1');
+    const second2 = after.models.find((m) => m.id === 'fashion-ranker' && m.version === 2);
+    expect(second2?.lineage.parent).toBe('fashion-ranker@1');
+    // The rerun is measured on the same held-out events, so the comparison is like with like.
+    expect(second2?.inputs.evaluationData).toBe(ranker?.inputs.evaluationData);
   }, 300_000);
 
   it('says what to do when there is nothing to train on', () => {

@@ -40,6 +40,10 @@ export interface TrainOptions {
   seed: number;
   /** Simulated shoppers when the catalog has no interactions (default: the trainer's). */
   shoppers?: number;
+  /** Image embedding size (default 64, see image-step.ts). */
+  imageDim?: number;
+  /** Seeds the simulated shoppers and the held-out split (not the model), so versions are compared on the same events. */
+  evaluationSeed?: number;
   log: (line: string) => void;
 }
 
@@ -103,7 +107,15 @@ export async function trainModels(options: TrainOptions): Promise<TrainSummary> 
       log('No packed photos for this catalog version (ingested with --no-images?): the ranker trains without image features.');
     } else if (options.encoderBudgetSeconds > 0) {
       const dir = join(work, 'image-encoder');
-      const step = await trainImageStep({ photos, items, budgetSeconds: options.encoderBudgetSeconds, seed: options.seed, outDir: dir, log });
+      const step = await trainImageStep({
+        photos,
+        items,
+        budgetSeconds: options.encoderBudgetSeconds,
+        seed: options.seed,
+        ...(options.imageDim ? { embeddingDim: options.imageDim } : {}),
+        outDir: dir,
+        log,
+      });
       encoder = registry.registerModel({
         id: IMAGE_ENCODER_ID,
         kind: 'image-encoder',
@@ -141,6 +153,7 @@ export async function trainModels(options: TrainOptions): Promise<TrainSummary> 
       ...(imageEmbeddings ? { imageEmbeddings } : {}),
       outDir: dir,
       seed: options.seed,
+      ...(options.evaluationSeed !== undefined ? { evaluationSeed: options.evaluationSeed } : {}),
       ...(options.shoppers ? { shoppers: options.shoppers } : {}),
       onProgress: (p) => log(`ranker ${p.stage}: ${p.message}`),
     });
@@ -153,6 +166,8 @@ export async function trainModels(options: TrainOptions): Promise<TrainSummary> 
         catalogVersion: info.version,
         ...(encoder ? { imageEncoder: `${encoder.id}@${encoder.version}` } : {}),
         interactions: trained.simulated ? 'simulated shoppers' : `${events.length} logged events`,
+        // Names the held-out events the metrics come from; the gate compares only like with like.
+        evaluationData: trained.evaluationData,
       },
       metrics: trained.metrics,
       dataVersion: info.version,
@@ -184,8 +199,15 @@ export async function runPipeline(options: TrainOptions & { gate?: GatePolicy })
   }
   const previous = championOf(registry.manifest());
   const trained = await trainModels(options);
-  const candidate = { name: `${trained.ranker.id}@${trained.ranker.version}`, metrics: trained.ranker.metrics };
-  const decision = decidePromotion(candidate, previous ? { name: `${previous.id}@${previous.version}`, metrics: previous.metrics } : null, options.gate ?? DEFAULT_GATE);
+  const candidate = {
+    name: `${trained.ranker.id}@${trained.ranker.version}`,
+    metrics: trained.ranker.metrics,
+    evaluationData: String(trained.ranker.inputs.evaluationData ?? ''),
+  };
+  const held = previous
+    ? { name: `${previous.id}@${previous.version}`, metrics: previous.metrics, evaluationData: String(previous.inputs.evaluationData ?? '') }
+    : null;
+  const decision = decidePromotion(candidate, held, options.gate ?? DEFAULT_GATE);
   const alias = decision.promote ? 'champion' : 'challenger';
   registry.setAlias(alias, trained.ranker.id, trained.ranker.version);
   return { ...trained, decision, alias, previousChampion: previous ? `${previous.id}@${previous.version}` : null };
