@@ -109,6 +109,22 @@ function journey(name: string, data: () => ShopData, options: { likes: number; m
     const seen = await page.evaluate(() => (window as unknown as { syncSeen: string[] }).syncSeen);
     expect(seen.length, 'the sync showed its progress').toBeGreaterThan(0);
     await expect(page.getByTestId('sync-last-updated').textContent()).resolves.toMatch(/updated/i);
+    // The feed's round trip and the list it put on screen are in the device's monitoring (written every 2 s).
+    await expect
+      .poll(
+        () =>
+          page.evaluate(async () => {
+            const samples = await (await window.fashionml!.storage.store()).getAll('metrics');
+            return {
+              feedLatency: samples.some((m) => m.name === 'monitor.latency_ms' && m.tags?.op === 'feed' && m.tags.backend === 'wasm'),
+              shown: samples.some((m) => m.name === 'monitor.shown'),
+            };
+          }),
+        { timeout: 15_000 },
+      )
+      .toEqual({ feedLatency: true, shown: true });
+    // Experiments are loaded at start, with reports off until the shopper turns them on.
+    expect(await page.evaluate(() => ({ loaded: window.fashionml!.experiments.loaded, consent: window.fashionml!.experiments.consent }))).toEqual({ loaded: true, consent: false });
     expect(browser.errors).toEqual([]);
   });
 
@@ -235,6 +251,7 @@ function journey(name: string, data: () => ShopData, options: { likes: number; m
   it(`${name}: delete-my-data empties the stores and the app keeps working`, async () => {
     const { page } = browser;
     await page.goto(`${server.url}/#/settings`);
+    expect(await page.getByTestId('experiments-consent').isChecked(), 'aggregate reports are off by default').toBe(false);
     await page.getByTestId('privacy-show').click();
     await expect(page.locator('[data-testid="privacy-summary"] [data-kind="interactions"]').textContent()).resolves.not.toBe('0');
     expect((await storeCounts(page)).interactions).toBeGreaterThan(0);

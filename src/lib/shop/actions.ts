@@ -5,6 +5,7 @@
 import { feed } from './feed.svelte';
 import { history } from './history.svelte';
 import { cart, saved } from './lists.svelte';
+import { outcome } from './tracking.svelte';
 
 /** Opening a product page counts as a view (once per visit to the page). */
 export async function viewItem(itemId: string): Promise<void> {
@@ -21,6 +22,7 @@ export async function toggleLike(itemId: string): Promise<boolean> {
   } else {
     await saved.add(itemId);
     await history.record(itemId, 'like');
+    outcome('like');
   }
   void feed.refresh();
   return !liked;
@@ -29,6 +31,7 @@ export async function toggleLike(itemId: string): Promise<boolean> {
 export async function addToCart(itemId: string): Promise<void> {
   await cart.add(itemId);
   await history.record(itemId, 'add_to_cart');
+  outcome('add_to_cart');
   void feed.refresh();
 }
 
@@ -41,6 +44,7 @@ export async function removeFromCart(itemId: string): Promise<void> {
 export async function buy(itemIds: readonly string[]): Promise<void> {
   for (const itemId of itemIds) {
     await history.record(itemId, 'purchase');
+    outcome('purchase');
     if (cart.has(itemId)) await cart.remove(itemId);
   }
   void feed.refresh();

@@ -11,6 +11,7 @@ import { cart, saved } from './lists.svelte';
 import { recommender } from './recommender.svelte';
 import type { DeviceSet } from './recommender.svelte';
 import { shopSettings } from './settings.svelte';
+import { startExperiments } from './tracking.svelte';
 
 /** `activatedAt` of the set in the worker, so the start and the sync's "activated" do not load it twice. */
 let loadedActivation: number | undefined;
@@ -76,7 +77,8 @@ function loadQuietly(): Promise<boolean> {
  */
 export async function startShop(runtimeStarted: Promise<void>): Promise<void> {
   try {
-    await Promise.all([history.load(), saved.load(), cart.load(), shopSettings.load(), sync.load()]);
+    // Experiments first sets the sync's ranker chooser, so the first sync already runs this device's variant.
+    await Promise.all([history.load(), saved.load(), cart.load(), shopSettings.load(), sync.load(), startExperiments()]);
   } catch {
     // storage.error already says why; the shop can still sync and browse.
   }

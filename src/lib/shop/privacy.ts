@@ -4,6 +4,7 @@
  * catalog and models are not about them and stay, so the app keeps working after a delete.
  */
 import type { ExperimentRecord, InteractionRecord, MetricSample } from '../storage';
+import { experiments } from '../experiments/experiments-manager.svelte';
 import { storage } from '../storage/storage-manager.svelte';
 import { feed, LAST_FEED_KEY } from './feed.svelte';
 import { history } from './history.svelte';
@@ -83,7 +84,9 @@ export async function deletePersonalData(): Promise<void> {
   cart.reset();
   shopSettings.reset();
   feed.reset();
-  await Promise.all([history.load(), saved.load(), cart.load()]);
+  // Assignments and consent were deleted above: the next sync assigns afresh, with reports off.
+  experiments.reset();
+  await Promise.all([history.load(), saved.load(), cart.load(), experiments.load()]);
   await feed.refresh();
   await storage.refreshUsage();
 }

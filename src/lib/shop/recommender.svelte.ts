@@ -2,6 +2,8 @@ import * as Comlink from 'comlink';
 import type { CatalogItem } from '../../../models/catalog/item';
 import type { FeedRequest, FeedResponse, ItemFilters, RgbaImage, SearchResponse, SimilarMode } from '../../../models/recommend/types';
 import type { LoadModelsResult, PhotoSearchResponse } from '../../../workers/inference.worker';
+import { recordError, recordLatency } from '../monitoring';
+import type { MonitoredOp } from '../monitoring';
 import { runtime } from '../runtime/runtime-manager.svelte';
 import { catalog } from './catalog.svelte';
 
@@ -18,6 +20,9 @@ export interface DeviceSet {
 }
 
 export type RecommenderStatus = 'waiting' | 'loading' | 'ready' | 'error';
+
+/** The worker's API as a call sees it. */
+type EngineApi = Parameters<Parameters<typeof runtime.engine.call>[0]>[0];
 
 /** The worker's answer when it holds no models (workers/inference.worker.ts `requireLoaded`). */
 const NOT_LOADED = 'No catalog and models are loaded';
@@ -44,7 +49,7 @@ class RecommenderState {
     this.reloader = reload;
   }
 
-  private async call<T>(task: (api: Parameters<Parameters<typeof runtime.engine.call>[0]>[0]) => Promise<T>): Promise<T> {
+  private async call<T>(task: (api: EngineApi) => Promise<T>): Promise<T> {
     try {
       return await runtime.engine.call(task);
     } catch (error) {
@@ -90,22 +95,35 @@ class RecommenderState {
     return this.status === 'ready';
   }
 
+  /** One monitored call: the page → worker → page round trip as the shopper feels it, or its error. */
+  private async timed<T>(op: MonitoredOp, task: (api: EngineApi) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await this.call(task);
+      recordLatency(op, runtime.report?.active ?? 'unknown', performance.now() - started);
+      return result;
+    } catch (error) {
+      recordError(op, error);
+      throw error;
+    }
+  }
+
   feed(request: FeedRequest): Promise<FeedResponse> {
-    return this.call((api) => api.feed(request));
+    return this.timed('feed', (api) => api.feed(request));
   }
 
   similar(itemId: string, k: number, mode: SimilarMode, filters?: ItemFilters): Promise<SearchResponse> {
-    return this.call((api) => api.similar(itemId, k, mode, filters));
+    return this.timed('similar', (api) => api.similar(itemId, k, mode, filters));
   }
 
   searchText(query: string, k: number, filters?: ItemFilters): Promise<SearchResponse> {
-    return this.call((api) => api.searchText(query, k, filters));
+    return this.timed('search', (api) => api.searchText(query, k, filters));
   }
 
   /** The picture's pixels go to the worker and stay on the device. */
   searchPhoto(image: RgbaImage, k: number, filters?: ItemFilters): Promise<PhotoSearchResponse> {
     // Copied, not transferred (a few ms at most): a retry after a reload must be able to send them again.
-    return this.call((api) => api.searchPhoto(image, k, filters));
+    return this.timed('photo-search', (api) => api.searchPhoto(image, k, filters));
   }
 
   reset(): void {

@@ -45,6 +45,8 @@ export interface SyncManifest {
   catalog: ManifestCatalog | null;
   models: ManifestModel[];
   aliases: Record<string, { model: string; version: number }>;
+  /** The manifest's `experiments`, unchecked: sync ignores them; the ranker chooser reads them (src/lib/experiments/manifest.ts). */
+  experiments?: unknown;
 }
 
 export class ManifestError extends Error {
@@ -146,5 +148,6 @@ export function parseManifest(value: unknown): SyncManifest {
     catalog: catalog(o.catalog ?? null),
     models: array(o.models ?? [], 'models').map(model),
     aliases,
+    ...(o.experiments !== undefined ? { experiments: o.experiments } : {}),
   };
 }
