@@ -255,10 +255,16 @@ function journey(name: string, data: () => ShopData, options: { likes: number; m
     await page.getByTestId('privacy-show').click();
     await expect(page.locator('[data-testid="privacy-summary"] [data-kind="interactions"]').textContent()).resolves.not.toBe('0');
     expect((await storeCounts(page)).interactions).toBeGreaterThan(0);
+    const installId = () =>
+      page.evaluate(async () => (await (await window.fashionml!.storage.store()).get('meta', 'experiments.installId'))?.value);
+    const idBefore = await installId();
     await page.getByTestId('privacy-delete').click();
     await page.getByTestId('privacy-delete-confirm').click();
     await expect.poll(() => page.getByTestId('privacy-message').textContent()).toMatch(/deleted/);
     expect(await storeCounts(page)).toEqual({ interactions: 0, personalMeta: [] });
+    // The experiments identity goes too: a new install id (drawn again for assignment), as a new install would get.
+    expect(idBefore).toBeTruthy();
+    await expect.poll(installId).not.toBe(idBefore);
     await page.reload();
     await page.getByTestId('nav-home').click();
     expect(await page.getByTestId('feed-meta').getAttribute('data-mode', { timeout: 60_000 })).toBe('popular');

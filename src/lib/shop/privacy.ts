@@ -15,7 +15,9 @@ import { shopSettings } from './settings.svelte';
 export const PERSONAL_DATA_FORMAT = 'fashionml.personal-data/1';
 
 /** `meta` keys that hold the shopper's own data (the rest is sync state). */
-const PERSONAL_META = /^(shop\.|settings\.)/;
+// `experiments.*` holds the install id, report key and unsent counts: deleting them gives this
+// device a new identity for assignment and reports, as a new install would have.
+const PERSONAL_META = /^(shop\.|settings\.|experiments\.)/;
 
 export interface PersonalData {
   format: typeof PERSONAL_DATA_FORMAT;
@@ -84,7 +86,7 @@ export async function deletePersonalData(): Promise<void> {
   cart.reset();
   shopSettings.reset();
   feed.reset();
-  // Assignments and consent were deleted above: the next sync assigns afresh, with reports off.
+  // Assignments, consent and the install id were deleted above: the next sync assigns afresh, with reports off.
   experiments.reset();
   await Promise.all([history.load(), saved.load(), cart.load(), experiments.load()]);
   await feed.refresh();
