@@ -22,6 +22,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
 import type { QuarantinedRow } from './types';
+import { letterboxRgb } from '../../models/image/letterbox';
 
 /** Photos with a side shorter than this (pixels) are rejected as `image_too_small`. */
 export const MIN_IMAGE_SIDE = 16;
@@ -427,94 +428,5 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/**
- * Letterboxes an RGB image into a `size`×`size` RGB square on white: scaled to fit (aspect kept),
- * centred, resampled with a triangle filter widened by the scale factor (antialiased bilinear), so
- * a 60×80 photo becomes 48×64 between two white bands at 64. Pure TypeScript: the same bytes on any
- * machine, and cheap at these sizes, where a native resize costs more to call than to run.
- *
- * @param rgb `height`×`width`×3 bytes, row-major.
- * @returns `size`×`size`×3 bytes, row-major.
- */
-export function letterboxRgb(rgb: Uint8Array, width: number, height: number, size: number): Uint8Array {
-  if (rgb.length < width * height * 3) throw new RangeError(`letterboxRgb: ${rgb.length} bytes is less than ${width}×${height}×3`);
-  const scale = Math.min(size / width, size / height);
-  const outWidth = Math.max(1, Math.min(size, Math.round(width * scale)));
-  const outHeight = Math.max(1, Math.min(size, Math.round(height * scale)));
-  const left = Math.floor((size - outWidth) / 2);
-  const top = Math.floor((size - outHeight) / 2);
-  const out = new Uint8Array(size * size * 3).fill(255);
-
-  const columns = filterTaps(width, outWidth);
-  const rows = filterTaps(height, outHeight);
-  // Horizontal pass into floats (height × outWidth × 3), then vertical pass into the square.
-  const temp = new Float32Array(height * outWidth * 3);
-  for (let y = 0; y < height; y++) {
-    const srcRow = y * width * 3;
-    const tmpRow = y * outWidth * 3;
-    for (let x = 0; x < outWidth; x++) {
-      const first = columns.first[x] as number;
-      const count = columns.count[x] as number;
-      const base = x * columns.stride;
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let k = 0; k < count; k++) {
-        const w = columns.weights[base + k] as number;
-        const s = srcRow + (first + k) * 3;
-        r += w * (rgb[s] as number);
-        g += w * (rgb[s + 1] as number);
-        b += w * (rgb[s + 2] as number);
-      }
-      const t = tmpRow + x * 3;
-      temp[t] = r;
-      temp[t + 1] = g;
-      temp[t + 2] = b;
-    }
-  }
-  for (let y = 0; y < outHeight; y++) {
-    const first = rows.first[y] as number;
-    const count = rows.count[y] as number;
-    const base = y * rows.stride;
-    const outRow = ((top + y) * size + left) * 3;
-    for (let x = 0; x < outWidth * 3; x++) {
-      let v = 0;
-      for (let k = 0; k < count; k++) v += (rows.weights[base + k] as number) * (temp[(first + k) * outWidth * 3 + x] as number);
-      out[outRow + x] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-    }
-  }
-  return out;
-}
-
-interface Taps {
-  first: Int32Array;
-  count: Int32Array;
-  weights: Float32Array;
-  stride: number;
-}
-
-/** Triangle-filter taps mapping `inSize` samples onto `outSize` (normalised to sum 1). */
-function filterTaps(inSize: number, outSize: number): Taps {
-  const scale = inSize / outSize;
-  const support = Math.max(1, scale);
-  const stride = Math.ceil(support) * 2 + 1;
-  const first = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const weights = new Float32Array(outSize * stride);
-  for (let o = 0; o < outSize; o++) {
-    const centre = (o + 0.5) * scale;
-    const lo = Math.max(0, Math.floor(centre - support));
-    const hi = Math.min(inSize, Math.ceil(centre + support));
-    let sum = 0;
-    let n = 0;
-    for (let i = lo; i < hi && n < stride; i++, n++) {
-      const w = Math.max(0, 1 - Math.abs((i + 0.5 - centre) / support));
-      weights[o * stride + n] = w;
-      sum += w;
-    }
-    for (let k = 0; k < n; k++) weights[o * stride + k] = (weights[o * stride + k] as number) / sum;
-    first[o] = lo;
-    count[o] = n;
-  }
-  return { first, count, weights, stride };
-}
+/** The letterbox lives in models/ so the device prepares a shopper's photo with the same bytes. */
+export { letterboxRgb };
