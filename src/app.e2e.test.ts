@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAppServer } from '../server/http/app';
+import { Registry } from '../server/registry/registry';
 import { APP_DIR, launchBrowser, waitForEngine } from '../test/browser';
 import type { Browser } from '../test/browser';
 
@@ -15,7 +16,8 @@ import type { Browser } from '../test/browser';
 async function serveCopy(port = 0) {
   const dir = mkdtempSync(join(tmpdir(), 'fashionml-app-'));
   cpSync(APP_DIR, dir, { recursive: true });
-  const server = await buildAppServer({ appDir: dir });
+  // The app syncs at start: an empty registry answers with a manifest that names nothing yet.
+  const server = await buildAppServer({ appDir: dir, api: { registry: new Registry(join(dir, '.registry')) } });
   const url = await server.listen({ host: '127.0.0.1', port });
   return {
     dir,
@@ -47,7 +49,8 @@ describe('installable PWA', () => {
   it('loads from the local server without errors, and TF.js stays out of the page bundle', async () => {
     const app = await serveCopy();
     try {
-      const response = await browser.page.goto(app.url);
+      // The engine status is shown on Diagnostics (and Settings); the feed page shows the feed.
+      const response = await browser.page.goto(`${app.url}/#/diagnostics`);
       expect(response?.status()).toBe(200);
       await expect(browser.page.title()).resolves.toBe('FashionML');
       expect(await waitForEngine(browser.page)).toBe('ready');
@@ -109,7 +112,7 @@ describe('installable PWA', () => {
   it('after one online visit, reloads and runs on-device with the server gone', async () => {
     const app = await serveCopy();
     try {
-      await browser.page.goto(`${app.url}/?backend=wasm`);
+      await browser.page.goto(`${app.url}/?backend=wasm#/diagnostics`);
       await waitForController(browser);
       expect(await waitForEngine(browser.page)).toBe('ready');
       await app.close();
