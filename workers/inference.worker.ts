@@ -22,7 +22,8 @@ import { decodePack, RecommenderEngine } from '../models/recommend/engine';
 import type { EngineParts } from '../models/recommend/engine';
 import { RANKER_META_FILE, RANKER_PACK_FORMAT } from '../models/recommend/pack';
 import type { RankerPackMeta } from '../models/recommend/pack';
-import { tfScorer } from '../models/recommend/scorer';
+import { jsScorer, tfScorer } from '../models/recommend/scorer';
+import type { Scorer } from '../models/recommend/scorer';
 import type { FeedRequest, FeedResponse, ItemFilters, RgbaImage, SearchResponse, SimilarMode } from '../models/recommend/types';
 
 /** One registry model version's files, as the sync stored them (ArrayBuffers are transferred in). */
@@ -120,6 +121,19 @@ function disposeLoaded(): void {
 }
 
 /**
+ * Below this many items a GPU backend's fixed cost per call (dispatch and read-back, ~4–5 ms on an
+ * NVIDIA H200 through Dawn) outweighs its arithmetic: plain JS scores 35k items in ~2 ms and 100k
+ * in ~6 ms, WebGPU takes ~5 ms at any size up to 1M (`bench-dist/ranker-gpu.js`). So on webgpu and
+ * webgl, smaller catalogs are scored in JS; on wasm and cpu, TF.js's own kernels are used.
+ */
+const GPU_SCORING_MIN_ITEMS = 100_000;
+
+function scorerFor(t: typeof tf, items: number): Scorer {
+  const backend = t.getBackend();
+  return (backend === 'webgpu' || backend === 'webgl') && items < GPU_SCORING_MIN_ITEMS ? jsScorer() : tfScorer(t);
+}
+
+/**
  * Runs an engine call on the active backend. The scoring matrices live on the backend they were
  * made on; after a fallback (a lost GPU) they are rebuilt on the new one before the call.
  */
@@ -129,7 +143,7 @@ async function onEngine<T>(work: (engine: RecommenderEngine) => Promise<T>): Pro
   return runtime.run(async (t) => {
     const backend = t.getBackend();
     if (set.scorerBackend !== backend) {
-      set.engine.setModel({ ...set.parts, scorer: tfScorer(t) });
+      set.engine.setModel({ ...set.parts, scorer: scorerFor(t, set.result.itemCount) });
       set.scorerBackend = backend;
     }
     return work(set.engine);
@@ -229,7 +243,7 @@ const api = {
 
     const parts = packParts(input);
     const { engine, backend } = await runtime.run(async (t) => ({
-      engine: new RecommenderEngine({ ...parts, scorer: tfScorer(t) }),
+      engine: new RecommenderEngine({ ...parts, scorer: scorerFor(t, parts.catalog.length) }),
       backend: t.getBackend(),
     }));
     const packEncoder = engine.info.imageEncoder;
