@@ -4,7 +4,7 @@ import globals from 'globals';
 import ts from 'typescript-eslint';
 
 export default ts.config(
-  { ignores: ['dist/', 'bench-dist/', 'bench-results/', 'coverage/', '.gpu/', 'node_modules/'] },
+  { ignores: ['dist/', 'bench-dist/', 'bench-results/', 'coverage/', '.gpu/', 'node_modules/', '.data/'] },
   js.configs.recommended,
   ...ts.configs.strict,
   ...svelte.configs.recommended,
