@@ -10,7 +10,9 @@
  * downloading them.
  */
 import type { CatalogItem } from '../catalog/item';
+import { symmetricEigen } from '../cf/dense';
 import { SeededRandom } from '../random';
+import { decodeQ8, encodeQ8, q8ByteLength } from '../recommend/pack';
 
 export const CONTENT_MODEL_FORMAT = 'fashionml.content-model/1';
 
@@ -203,7 +205,7 @@ export class ContentModel {
         ? truncatedSvdProjection(rows, vocabulary.length, dim, options.powerIterations ?? 4, random)
         : gaussianProjection(vocabulary.length, dim, random);
     // The file form is int8: fit with what the device will decode.
-    const stored = decodeProjection(encodeProjection(projection, vocabulary.length, dim), vocabulary.length, dim);
+    const stored = decodeProjection(encodeQ8(projection, vocabulary.length, dim), vocabulary.length, dim);
     return new ContentModel(dim, vocabulary, idf, fieldWeights, stored, { reduction, items: n, words: words.length, fieldTerms: fieldTerms.length });
   }
 
@@ -239,7 +241,7 @@ export class ContentModel {
       vocabulary: [...this.vocabulary],
       idf: Array.from(this.idf, (v) => Math.round(v * 1e5) / 1e5),
       fieldWeights: { ...this.fieldWeights },
-      projection: { encoding: 'q8-base64', data: bytesToBase64(encodeProjection(this.projection, this.vocabulary.length, this.dim)) },
+      projection: { encoding: 'q8-base64', data: bytesToBase64(encodeQ8(this.projection, this.vocabulary.length, this.dim)) },
       fit: { ...this.fitInfo },
     };
   }
@@ -397,8 +399,9 @@ function truncatedSvdProjection(rows: readonly SparseTerms[], terms: number, dim
       for (let b = 0; b < k; b++) g[a * k + b]! += va * v[o + b]!;
     }
   }
-  const { values, vectors } = jacobiEigen(g, k);
-  const order = [...values.keys()].sort((a, b) => values[b]! - values[a]!).slice(0, dim);
+  // Eigenvalues come sorted, largest first.
+  const { values, vectors } = symmetricEigen(g, k);
+  const order = [...values.keys()].slice(0, dim);
   const out = new Float32Array(terms * dim);
   for (let t = 0; t < terms; t++) {
     for (let c = 0; c < order.length; c++) {
@@ -427,78 +430,12 @@ function orthonormalise(m: Float64Array, rows: number, k: number): void {
   }
 }
 
-/** Eigenvalues and eigenvectors (columns of `vectors`) of a symmetric k×k matrix by cyclic Jacobi rotations. */
-function jacobiEigen(input: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
-  const a = Float64Array.from(input);
-  const vectors = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) vectors[i * k + i] = 1;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += a[p * k + q]! ** 2;
-    if (off < 1e-22) break;
-    for (let p = 0; p < k; p++) {
-      for (let q = p + 1; q < k; q++) {
-        const apq = a[p * k + q]!;
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (a[q * k + q]! - a[p * k + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < k; r++) {
-          const arp = a[r * k + p]!;
-          const arq = a[r * k + q]!;
-          a[r * k + p] = c * arp - s * arq;
-          a[r * k + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < k; r++) {
-          const apr = a[p * k + r]!;
-          const aqr = a[q * k + r]!;
-          a[p * k + r] = c * apr - s * aqr;
-          a[q * k + r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < k; r++) {
-          const vrp = vectors[r * k + p]!;
-          const vrq = vectors[r * k + q]!;
-          vectors[r * k + p] = c * vrp - s * vrq;
-          vectors[r * k + q] = s * vrp + c * vrq;
-        }
-      }
-    }
-  }
-  const values = new Float64Array(k);
-  for (let i = 0; i < k; i++) values[i] = a[i * k + i]!;
-  return { values, vectors };
-}
-
-/** int8 values (padded to 4 bytes) then one float32 scale per row, like the pack's q8 matrices. */
-function encodeProjection(m: Float32Array, rows: number, cols: number): Uint8Array {
-  const pad = (rows * cols + 3) & ~3;
-  const out = new Uint8Array(pad + rows * 4);
-  const q = new Int8Array(out.buffer, 0, rows * cols);
-  const scales = new DataView(out.buffer, pad, rows * 4);
-  for (let r = 0; r < rows; r++) {
-    let max = 0;
-    for (let c = 0; c < cols; c++) max = Math.max(max, Math.abs(m[r * cols + c]!));
-    const scale = max / 127;
-    scales.setFloat32(r * 4, scale, true);
-    if (scale > 0) for (let c = 0; c < cols; c++) q[r * cols + c] = Math.round(m[r * cols + c]! / scale);
-  }
-  return out;
-}
-
+/** The projection travels as the pack's q8 matrices do (int8 values, one float32 scale per row). */
 function decodeProjection(bytes: Uint8Array, rows: number, cols: number): Float32Array {
-  const pad = (rows * cols + 3) & ~3;
-  if (bytes.byteLength !== pad + rows * 4) {
-    throw new TypeError(`content model JSON: projection holds ${bytes.byteLength} bytes, expected ${pad + rows * 4} for ${rows} terms × ${cols} dims`);
+  if (bytes.byteLength !== q8ByteLength(rows, cols)) {
+    throw new TypeError(`content model JSON: projection holds ${bytes.byteLength} bytes, expected ${q8ByteLength(rows, cols)} for ${rows} terms × ${cols} dims`);
   }
-  const q = new Int8Array(bytes.buffer, bytes.byteOffset, rows * cols);
-  const scales = new DataView(bytes.buffer, bytes.byteOffset + pad, rows * 4);
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const s = scales.getFloat32(r * 4, true);
-    for (let c = 0; c < cols; c++) out[r * cols + c] = q[r * cols + c]! * s;
-  }
-  return out;
+  return decodeQ8(bytes, rows, cols);
 }
 
 function bytesToBase64(bytes: Uint8Array): string {
