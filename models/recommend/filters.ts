@@ -2,21 +2,11 @@
  * Hard filters over the engine's items: categorical attributes are coded once into Int32Arrays so a
  * request's filter becomes a uint8 mask in one pass over the catalog, with no string compares.
  */
+import type { CatalogItem } from '../catalog/item';
 import type { ItemFilters } from './types';
 
-/** The catalog fields the engine reads, per item (a subset of models/catalog/item.ts's CatalogItem). */
-export interface EngineItem {
-  id: string;
-  title: string;
-  gender: string;
-  masterCategory: string;
-  subCategory: string;
-  articleType: string;
-  colour: string;
-  season?: string;
-  year?: number;
-  usage?: string;
-}
+/** The catalog fields the engine reads, per item. */
+export type EngineItem = Pick<CatalogItem, 'id' | 'title' | 'gender' | 'masterCategory' | 'subCategory' | 'articleType' | 'colour' | 'season' | 'year' | 'usage'>;
 
 /** The attributes a filter can name, and the request field that names them. */
 const FILTER_FIELDS = {
