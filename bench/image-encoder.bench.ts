@@ -1,9 +1,12 @@
 /**
  * Image encoder benchmark on the Myntra catalog (`../shared/data/myntra-fashion-small`):
  *
- * - training speed (images/s per epoch) on the backend it trains on (wasm), for a time budget
- *   (BENCH_BUDGET_S, default 1800: the 30-minute target), or the figures recorded with a model
- *   already trained by `server/train/image-encoder.ts` when BENCH_MODEL names its folder;
+ * - training speed on wasm in one thread against data-parallel replicas in worker threads (one per
+ *   core, up to two; BENCH_REPLICAS), each sampled for BENCH_SPEED_S seconds (default 40) in the
+ *   same run;
+ * - a training run for a time budget (BENCH_BUDGET_S, default 1800: the 30-minute target) at the
+ *   pipeline's embedding size (BENCH_DIM, default 64), or the figures recorded with a model already
+ *   trained by `server/train/image-encoder.ts` when BENCH_MODEL names its folder;
  * - embedding throughput on wasm at batch 256 (best of 3 over 4,096 photos);
  * - retrieval P@10 on held-out photos (same article type; same type and colour), with the baseline
  *   measured in the same run on the same split: raw-pixel nearest neighbours (16×16 colour
@@ -21,24 +24,43 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { phonePhotos } from '../models/image/augment';
-import { embed, parameterCount } from '../models/image/encoder';
+import { disposeEncoder, embed, parameterCount } from '../models/image/encoder';
 import type { Encoder } from '../models/image/encoder';
 import { pixelThumbnails, retrievalPrecision } from '../models/image/retrieval';
 import { loadEncoder, WEIGHTS_FILE } from '../models/image/serialize';
 import type { EncoderModelJson } from '../models/image/serialize';
 import { loadLabelledImages } from '../server/train/image-data';
-import { DEFAULT_TRAIN, evaluateEncoder, PHONE_QUERY_SEED, prepareBackend, splitByPhoto, trainEncoder } from '../server/train/image-encoder';
+import { DEFAULT_EMBEDDING_DIM } from '../server/pipeline/image-step';
+import { DEFAULT_TRAIN, defaultReplicas, evaluateEncoder, PHONE_QUERY_SEED, prepareBackend, splitByPhoto, trainEncoder } from '../server/train/image-encoder';
 import type { EpochStats } from '../server/train/image-encoder';
 
 const MODEL_DIR = process.env.BENCH_MODEL;
 const BUDGET_S = Number(process.env.BENCH_BUDGET_S ?? 1800);
 /** BENCH_CLOCK=cpu counts the budget in this process's CPU seconds (for a machine shared with other work). */
 const CLOCK = process.env.BENCH_CLOCK === 'cpu' ? 'cpu' : 'wall';
+/** Data-parallel replicas for the training run (default: one per core, up to two). */
+const REPLICAS = Number(process.env.BENCH_REPLICAS ?? defaultReplicas());
+/** Embedding size (default 64, what the pipeline ships). */
+const DIM = Number(process.env.BENCH_DIM ?? DEFAULT_EMBEDDING_DIM);
+/** Seconds of each training-speed sample (one replica, then REPLICAS), 0 to skip. */
+const SPEED_S = Number(process.env.BENCH_SPEED_S ?? 40);
 
 async function main(): Promise<void> {
   const data = await loadLabelledImages({ stylesCsv: '../shared/data/myntra-fashion-small/styles.csv', cacheDir: '.data/image-encoder' });
   await prepareBackend('wasm');
   const split = splitByPhoto(data.sha256);
+
+  // Training speed, single thread against data-parallel, measured side by side on the same split.
+  const speed: { replicas: number; imagesPerSecond: number; steps: number }[] = [];
+  if (SPEED_S > 0) {
+    for (const replicas of [...new Set([1, REPLICAS])]) {
+      const run = await trainEncoder(data, split.train, { budgetSeconds: SPEED_S, replicas, config: { embeddingDim: DIM } });
+      // The first steps warm the kernels up: count the whole run, the way a training run pays for it.
+      const images = run.epochs.reduce((n, e) => n + e.images, 0);
+      speed.push({ replicas, imagesPerSecond: images / run.epochs.reduce((t, e) => t + e.seconds, 0), steps: run.steps });
+      disposeEncoder(run.encoder);
+    }
+  }
 
   let encoder: Encoder;
   let epochs: EpochStats[];
@@ -54,7 +76,7 @@ async function main(): Promise<void> {
     trainCpuSeconds = Number((modelJson.meta.metrics as { trainCpuSeconds?: number } | undefined)?.trainCpuSeconds ?? NaN);
     trainedHere = false;
   } else {
-    const result = trainEncoder(data, split.train, { budgetSeconds: BUDGET_S, clock: CLOCK });
+    const result = await trainEncoder(data, split.train, { budgetSeconds: BUDGET_S, clock: CLOCK, replicas: REPLICAS, config: { embeddingDim: DIM } });
     encoder = result.encoder;
     epochs = result.epochs;
     trainSeconds = result.trainSeconds;
@@ -86,13 +108,15 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, model: cpus()[0]?.model },
     data: { photos: data.count, trainRows: split.train.length, queryRows: split.queries.length, groups: new Set(split.group).size },
     model: { params: parameterCount(encoder.config), paramsWithoutHeads: parameterCount(encoder.config, false), embeddingDim: encoder.config.embeddingDim, blocks: encoder.config.blocks },
-    training: { backend: 'wasm', trainedHere, trainSeconds, trainCpuSeconds, epochs, imagesPerSecond, secondsPerFullEpoch: split.train.length / imagesPerSecond, epochsDone: epochs.reduce((n, e) => n + e.images, 0) / split.train.length, options: trainedHere ? { ...DEFAULT_TRAIN, budgetSeconds: BUDGET_S, clock: CLOCK, phonePhotoOptions: undefined, augment: undefined } : 'see the model folder' },
+    trainingSpeed: { backend: 'wasm', batch: DEFAULT_TRAIN.batchSize, secondsEach: SPEED_S, runs: speed },
+    training: { backend: 'wasm', replicas: trainedHere ? REPLICAS : 'see the model folder', trainedHere, trainSeconds, trainCpuSeconds, epochs, imagesPerSecond, secondsPerFullEpoch: split.train.length / imagesPerSecond, epochsDone: epochs.reduce((n, e) => n + e.images, 0) / split.train.length, options: trainedHere ? { ...DEFAULT_TRAIN, budgetSeconds: BUDGET_S, clock: CLOCK, phonePhotoOptions: undefined, augment: undefined } : 'see the model folder' },
     embedding: { backend: 'wasm', batch: 256, imagesPerSecond: embedPerSecond },
     retrieval: { encoder: ours.retrieval, rawPixels16: baseline },
     retrievalPhonePhotoQueries: { encoder: ours.phoneRetrieval, rawPixels16: phoneBaseline, seed: PHONE_QUERY_SEED },
     targets: { precisionType: 0.85, precisionTypeColour: 0.55, trainMinutes: 30, embedImagesPerSecond: 2000 },
   };
   console.table({
+    ...Object.fromEntries(speed.map((r) => [`train images/s, ${r.replicas} replica${r.replicas > 1 ? 's' : ''} (wasm, ${SPEED_S} s sample)`, { value: r.imagesPerSecond.toFixed(0) }])),
     'train images/s (wasm)': { value: imagesPerSecond.toFixed(0) },
     'train seconds (wall / CPU)': { value: `${trainSeconds.toFixed(0)} / ${trainCpuSeconds.toFixed(0)}` },
     'embed images/s (wasm, batch 256)': { value: embedPerSecond.toFixed(0) },

@@ -139,7 +139,9 @@ export function createEncoder(tf: TF, config: EncoderConfig, seed = 1): Encoder 
       const std = Math.sqrt(2 / fanIn) * (spec.name.startsWith('head/') ? 0.5 : 1);
       for (let i = 0; i < size; i++) data[i] = normal() * std;
     }
-    const v = tf.variable(tf.tensor(data, spec.shape, 'float32'), spec.trainable, `img_${seed}_${Math.random().toString(36).slice(2)}_${spec.name}`);
+    const initial = tf.tensor(data, spec.shape, 'float32');
+    const v = tf.variable(initial, spec.trainable, `img_${seed}_${Math.random().toString(36).slice(2)}_${spec.name}`);
+    initial.dispose(); // the variable holds its own reference to the values
     (spec.trainable ? params : state).set(spec.name, v);
   }
   return { config, params, state };
@@ -346,6 +348,28 @@ export async function trainStepAsync(tf: TF, encoder: Encoder, optimizer: tfc.Op
 
 /** One optimiser step; returns the loss before the step as a scalar the caller disposes. */
 export function trainStepTensor(tf: TF, encoder: Encoder, optimizer: tfc.Optimizer, batch: TrainBatch, loss: LossConfig = DEFAULT_LOSS, options: ForwardOptions = {}): tfc.Scalar {
+  const { value, grads } = computeGradients(tf, encoder, batch, loss, options);
+  optimizer.applyGradients(grads);
+  tf.dispose(Object.values(grads));
+  return value;
+}
+
+/**
+ * The loss of `batch` and its gradient for every trainable weight (keyed by variable name, as
+ * `optimizer.applyGradients` wants them), without applying them; updates the batch-norm moving
+ * statistics. The loss is the weighted cross-entropy summed over the batch's rows divided by
+ * `normaliser` (default: the batch's own size), so replicas that each take a share of one batch
+ * and pass the whole batch's size get gradients that add up to the whole batch's. The caller
+ * disposes the loss and the gradients.
+ */
+export function computeGradients(
+  tf: TF,
+  encoder: Encoder,
+  batch: TrainBatch,
+  loss: LossConfig = DEFAULT_LOSS,
+  options: ForwardOptions = {},
+  normaliser = batch.count,
+): { value: tfc.Scalar; grads: tfc.NamedTensorMap } {
   const { config } = encoder;
   const half = config.inputSize / 2;
   const targets: Partial<Record<Task, tfc.Tensor2D>> = {};
@@ -366,11 +390,10 @@ export function trainStepTensor(tf: TF, encoder: Encoder, optimizer: tfc.Optimiz
       const logits = result.logits[task];
       if (!target || !logits) continue;
       const ce = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)))) as tfc.Scalar;
-      total = tf.add(total, tf.mul(ce, loss.weights[task] / batch.count));
+      total = tf.add(total, tf.mul(ce, loss.weights[task] / normaliser));
     }
     return total;
   }, vars);
-  optimizer.applyGradients(grads);
   const momentum = config.bnMomentum;
   tf.tidy(() => {
     moments.forEach((m, i) => {
@@ -380,8 +403,8 @@ export function trainStepTensor(tf: TF, encoder: Encoder, optimizer: tfc.Optimiz
       variance.assign(tf.add(tf.mul(variance, momentum), tf.mul(m.variance, 1 - momentum)));
     });
   });
-  tf.dispose([input, ...Object.values(grads), ...Object.values(targets), ...moments.flatMap((m) => [m.mean, m.variance])]);
-  return value;
+  tf.dispose([input, ...Object.values(targets), ...moments.flatMap((m) => [m.mean, m.variance])]);
+  return { value, grads };
 }
 
 /** Every weight (trainable, then state) as plain arrays, in storage order. */

@@ -17,6 +17,8 @@ type Case = { name: string; x: number[]; f: number[]; stride: 1 | 2; pad: 'same'
 const CASES: Case[] = [
   { name: 'stride 1 same', x: [2, 7, 7, 3], f: [3, 3, 3, 1], stride: 1, pad: 'same' },
   { name: 'stride 2 same', x: [2, 8, 8, 4], f: [3, 3, 4, 1], stride: 2, pad: 'same' },
+  { name: 'stride 2 same, odd size', x: [2, 9, 9, 5], f: [3, 3, 5, 1], stride: 2, pad: 'same' },
+  { name: 'stride 1 valid', x: [1, 6, 5, 3], f: [3, 3, 3, 1], stride: 1, pad: 'valid' },
   { name: 'stride 2 valid, multiplier 2', x: [1, 9, 9, 2], f: [3, 3, 2, 2], stride: 2, pad: 'valid' },
 ];
 

@@ -80,7 +80,7 @@ export async function trainImageStep(options: ImageStepOptions): Promise<ImageSt
   await prepareBackend('wasm');
   const split = splitByPhoto(photos.sha256, 0.1, 42);
   log(`image encoder: ${photos.count} photos (${split.train.length} train, ${split.queries.length} held-out queries), budget ${options.budgetSeconds} s`);
-  const trained = trainEncoder(photos, split.train, {
+  const trained = await trainEncoder(photos, split.train, {
     budgetSeconds: options.budgetSeconds,
     seed: options.seed,
     config: { embeddingDim: options.embeddingDim ?? DEFAULT_EMBEDDING_DIM },

@@ -7,7 +7,8 @@
  * - every training image is augmented on the fly (shift, mirror, light, background), and a share
  *   of them (default a quarter) is turned into a phone photo instead (`phonePhotoInto`);
  * - training runs epochs until a time budget is spent, with a cosine learning-rate decay over that
- *   budget (planned from the measured step time);
+ *   budget (planned from the measured step time), data-parallel over one replica per core (up to
+ *   two) in worker threads (`encoder-replica.ts`);
  * - then the whole catalog is embedded and P@10 is measured for the held-out queries against all
  *   other rows, with the query's duplicate group left out of the ranking; and again with phone-photo
  *   versions of the query photos searched against the clean catalog.
@@ -16,6 +17,7 @@
  *
  *   npx tsx server/train/image-encoder.ts [--budget-s 600] [--out DIR] [--styles CSV] [--cache DIR]
  *     [--seed 1] [--phone 0.25] [--batch-norm fused|tape] [--clock wall|cpu] [--max-wall-s S]
+ *     [--replicas N] [--dim 128]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -23,31 +25,23 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { augmentInto, DEFAULT_AUGMENT, PHONE_PHOTO, phonePhotoInto, phonePhotos } from '../../models/image/augment';
+import { availableParallelism } from 'node:os';
+import { DEFAULT_AUGMENT, PHONE_PHOTO, phonePhotos } from '../../models/image/augment';
 import { SeededRandom } from '../../models/random';
 import type { AugmentOptions, PhonePhotoOptions } from '../../models/image/augment';
-import { createEncoder, disposeEncoder, embed, encoderConfig, getWeights, parameterCount, toNetworkInput, trainStep } from '../../models/image/encoder';
+import { createEncoder, disposeEncoder, embed, encoderConfig, getWeights, parameterCount, setWeights } from '../../models/image/encoder';
 import type { Encoder, EncoderConfig, ForwardOptions } from '../../models/image/encoder';
-import { registerEncoderGradients } from '../../models/image/gradients';
 import { retrievalPrecision } from '../../models/image/retrieval';
 import type { RetrievalResult } from '../../models/image/retrieval';
 import { toArtifacts, WEIGHTS_FILE } from '../../models/image/serialize';
-import { registerTrainingKernels } from '../../models/image/training-kernels';
+import { addGradients, averageState, LocalReplica, prepareBackend, shareImages, WorkerReplica } from './encoder-replica';
+import type { Replica, ReplicaData, ReplicaSetup } from './encoder-replica';
 import { loadLabelledImages } from './image-data';
 import type { LabelledImages } from './image-data';
 import type { CatalogItem } from '../ingest/types';
 
-export type TrainBackend = 'wasm' | 'cpu';
-
-/** Sets up TF.js for training in Node: gradients, the missing wasm kernels, the backend. */
-export async function prepareBackend(backend: TrainBackend = 'wasm'): Promise<typeof tf> {
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  registerEncoderGradients(tf);
-  registerTrainingKernels(tf, 'wasm');
-  await tf.setBackend(backend);
-  await tf.ready();
-  return tf;
-}
+export { prepareBackend } from './encoder-replica';
+export type { TrainBackend } from './encoder-replica';
 
 export interface PhotoSplit {
   /** Duplicate group (by photo hash) of every row. */
@@ -95,6 +89,8 @@ export interface TrainOptions {
   clock: 'wall' | 'cpu';
   /** With `clock: 'cpu'`: stop anyway after this many wall-clock seconds. */
   maxWallSeconds?: number;
+  /** Data-parallel replicas, each in its own worker thread (1: train in this thread). Default `defaultReplicas()`. */
+  replicas?: number;
   config?: Partial<Omit<EncoderConfig, 'classes'>>;
   onEpoch?: (e: EpochStats) => void;
   /** After every step: steps so far and the planned total (for progress bars). */
@@ -127,9 +123,11 @@ export interface TrainResult {
   epochs: EpochStats[];
   /** Wall-clock seconds. */
   trainSeconds: number;
-  /** CPU seconds of this process while training. */
+  /** CPU seconds of this process (all its threads) while training. */
   cpuSeconds: number;
   steps: number;
+  /** Data-parallel replicas it trained with. */
+  replicas: number;
 }
 
 /** Seconds of CPU (user + system) this process has used. */
@@ -138,73 +136,116 @@ function cpuNow(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Trains on `rows` of `data` until the budget or the epoch limit is reached. */
-export function trainEncoder(data: LabelledImages, rows: Int32Array, options: Partial<TrainOptions> = {}): TrainResult {
+/** Replicas the trainer uses by default: one per core, up to two (see `encoder-replica.ts`). */
+export function defaultReplicas(): number {
+  return Math.max(1, Math.min(2, availableParallelism()));
+}
+
+/**
+ * Trains on `rows` of `data` until the budget or the epoch limit is reached, data-parallel over
+ * `o.replicas` worker threads (one replica runs in this thread, with no workers).
+ */
+export async function trainEncoder(data: LabelledImages, rows: Int32Array, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
   const o = { ...DEFAULT_TRAIN, ...options };
-  const classes = { articleType: data.classes.articleType.length, colour: data.classes.colour.length, gender: data.classes.gender.length };
-  const encoder = createEncoder(tf, encoderConfig(classes, { inputSize: data.size, ...o.config }), o.seed);
-  const optimizer = tf.train.adam(o.learningRate);
-  const rng = new SeededRandom(o.seed + 1000);
-  const order = Int32Array.from(rows);
-  const batchBytes = new Uint8Array(o.batchSize * data.size * data.size * 3);
-  const start = performance.now();
-  const cpuStart = cpuNow();
-  const budgetMs = o.budgetSeconds * 1000;
-  const wallCapMs = o.clock === 'cpu' && o.maxWallSeconds !== undefined ? o.maxWallSeconds * 1000 : Infinity;
-  /** Share of the budget used so far, by the budget's clock and the wall-clock cap. */
-  const used = () => Math.max(o.clock === 'cpu' ? ((cpuNow() - cpuStart) * 1000) / budgetMs : (performance.now() - start) / budgetMs, (performance.now() - start) / wallCapMs);
-  const epochs: EpochStats[] = [];
-  let steps = 0;
-  const stepsPerEpoch = Math.floor(order.length / o.batchSize);
-  // Expected number of steps in the budget, for the cosine schedule.
-  let plannedSteps = stepsPerEpoch * o.maxEpochs;
-  let outOfTime = false;
-  for (let epoch = 0; epoch < o.maxEpochs && !outOfTime; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      const t = order[i] as number;
-      order[i] = order[j] as number;
-      order[j] = t;
+  const replicaCount = Math.max(1, Math.floor(o.replicas ?? defaultReplicas()));
+  const setup: ReplicaSetup = {
+    classes: { articleType: data.classes.articleType.length, colour: data.classes.colour.length, gender: data.classes.gender.length },
+    config: { ...o.config },
+    seed: o.seed,
+    learningRate: o.learningRate,
+    augment: o.augment,
+    phonePhoto: o.phonePhoto,
+    phonePhotoOptions: o.phonePhotoOptions,
+    batchNorm: o.batchNorm,
+  };
+  const replicaData: ReplicaData = { images: data.images, size: data.size, labels: data.labels };
+  let local: LocalReplica | undefined;
+  let replicas: Replica[];
+  if (replicaCount === 1) {
+    local = new LocalReplica(replicaData, setup);
+    replicas = [local];
+  } else {
+    const shared = shareImages(replicaData);
+    replicas = [];
+    try {
+      for (let i = 0; i < replicaCount; i++) replicas.push(await WorkerReplica.start({ data: shared, setup }));
+    } catch (error) {
+      await Promise.all(replicas.map((r) => r.close()));
+      throw error;
     }
-    const epochStart = performance.now();
-    let lossSum = 0;
-    let batches = 0;
-    for (let b = 0; b + o.batchSize <= order.length; b += o.batchSize) {
-      if (used() >= 1) {
-        outOfTime = true; // the last, partial epoch is still reported below
-        break;
-      }
-      const picked = order.subarray(b, b + o.batchSize);
-      picked.forEach((row, i) => {
-        if (rng.next() < o.phonePhoto) phonePhotoInto(data.images, row, batchBytes, i, data.size, rng, o.phonePhotoOptions);
-        else augmentInto(data.images, row, batchBytes, i, data.size, rng, o.augment);
-      });
-      const labels = {
-        articleType: Int32Array.from(picked, (r) => data.labels.articleType[r] as number),
-        colour: Int32Array.from(picked, (r) => data.labels.colour[r] as number),
-        gender: Int32Array.from(picked, (r) => data.labels.gender[r] as number),
-      };
-      const progress = Math.min(1, steps / Math.max(1, plannedSteps));
-      const warm = Math.min(1, (steps + 1) / 100);
-      // Adam reads its learning rate on every step; the field is protected only in the typings.
-      (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * warm * (0.02 + 0.98 * 0.5 * (1 + Math.cos(Math.PI * progress)));
-      const loss = trainStep(tf, encoder, optimizer, { input: toNetworkInput(batchBytes, o.batchSize, data.size), count: o.batchSize, labels }, undefined, { batchNorm: o.batchNorm });
-      lossSum += loss;
-      batches++;
-      steps++;
-      // Re-plan as the measured step time settles, so the schedule ends with the budget even when
-      // one epoch is a large share of it (or the machine's speed changes).
-      if (steps >= 20) plannedSteps = Math.min(stepsPerEpoch * o.maxEpochs, Math.floor(steps / Math.max(1e-9, used())));
-      o.onStep?.(steps, plannedSteps, loss);
-    }
-    const seconds = (performance.now() - epochStart) / 1000;
-    if (batches === 0) break;
-    const stats = { epoch, seconds, images: batches * o.batchSize, imagesPerSecond: (batches * o.batchSize) / seconds, meanLoss: lossSum / batches };
-    epochs.push(stats);
-    o.onEpoch?.(stats);
   }
-  optimizer.dispose();
-  return { encoder, epochs, trainSeconds: (performance.now() - start) / 1000, cpuSeconds: cpuNow() - cpuStart, steps };
+  try {
+    const rng = new SeededRandom(o.seed + 1000);
+    const order = Int32Array.from(rows);
+    const start = performance.now();
+    const cpuStart = cpuNow();
+    const budgetMs = o.budgetSeconds * 1000;
+    const wallCapMs = o.clock === 'cpu' && o.maxWallSeconds !== undefined ? o.maxWallSeconds * 1000 : Infinity;
+    // The CPU clock counts per replica: with every core busy it runs as fast as the wall clock.
+    const cpuUsed = () => ((cpuNow() - cpuStart) * 1000) / replicaCount;
+    /** Share of the budget used so far, by the budget's clock and the wall-clock cap. */
+    const used = () => Math.max(o.clock === 'cpu' ? cpuUsed() / budgetMs : (performance.now() - start) / budgetMs, (performance.now() - start) / wallCapMs);
+    const epochs: EpochStats[] = [];
+    let steps = 0;
+    const stepsPerEpoch = Math.floor(order.length / o.batchSize);
+    // Expected number of steps in the budget, for the cosine schedule.
+    let plannedSteps = stepsPerEpoch * o.maxEpochs;
+    let outOfTime = false;
+    for (let epoch = 0; epoch < o.maxEpochs && !outOfTime; epoch++) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        const t = order[i] as number;
+        order[i] = order[j] as number;
+        order[j] = t;
+      }
+      const epochStart = performance.now();
+      let lossSum = 0;
+      let batches = 0;
+      for (let b = 0; b + o.batchSize <= order.length; b += o.batchSize) {
+        if (used() >= 1) {
+          outOfTime = true; // the last, partial epoch is still reported below
+          break;
+        }
+        const picked = order.subarray(b, b + o.batchSize);
+        const stepSeed = rng.int(2 ** 31);
+        const shares = replicas.map((replica, r) => {
+          const from = Math.floor((r * picked.length) / replicaCount);
+          const to = Math.floor(((r + 1) * picked.length) / replicaCount);
+          return replica.compute({ rows: picked.slice(from, to), seed: stepSeed + r, batchRows: picked.length });
+        });
+        const { loss, grads } = addGradients(await Promise.all(shares));
+        const progress = Math.min(1, steps / Math.max(1, plannedSteps));
+        const warm = Math.min(1, (steps + 1) / 100);
+        const learningRate = o.learningRate * warm * (0.02 + 0.98 * 0.5 * (1 + Math.cos(Math.PI * progress)));
+        for (const replica of replicas) replica.apply(grads, learningRate);
+        lossSum += loss;
+        batches++;
+        steps++;
+        // Re-plan as the measured step time settles, so the schedule ends with the budget even when
+        // one epoch is a large share of it (or the machine's speed changes).
+        if (steps >= 20) plannedSteps = Math.min(stepsPerEpoch * o.maxEpochs, Math.floor(steps / Math.max(1e-9, used())));
+        o.onStep?.(steps, plannedSteps, loss);
+      }
+      const seconds = (performance.now() - epochStart) / 1000;
+      if (batches === 0) break;
+      const stats = { epoch, seconds, images: batches * o.batchSize, imagesPerSecond: (batches * o.batchSize) / seconds, meanLoss: lossSum / batches };
+      epochs.push(stats);
+      o.onEpoch?.(stats);
+    }
+    const trainSeconds = (performance.now() - start) / 1000;
+    const cpuSeconds = cpuNow() - cpuStart;
+    let encoder: Encoder;
+    if (local) {
+      encoder = local.encoder;
+    } else {
+      const weights = averageState(await Promise.all(replicas.map((r) => r.weights())));
+      encoder = createEncoder(tf, encoderConfig(setup.classes, { inputSize: data.size, ...setup.config }), o.seed);
+      setWeights(tf, encoder, weights);
+    }
+    return { encoder, epochs, trainSeconds, cpuSeconds, steps, replicas: replicaCount };
+  } finally {
+    await Promise.all(replicas.map((r) => r.close()));
+  }
 }
 
 /** Seed of the phone-photo versions of the queries: the same altered photos in every evaluation. */
@@ -287,6 +328,8 @@ export interface ImageEncoderMetrics {
   /** Embedding throughput over the whole catalog (images/s, batch 256, wasm). */
   embedImagesPerSecond: number;
   params: number;
+  /** Data-parallel replicas (worker threads) it trained with. */
+  replicas: number;
 }
 
 /**
@@ -307,7 +350,7 @@ export async function trainImageEncoderFromCatalog(options: CatalogTrainOptions)
   await prepareBackend('wasm');
   const split = splitByPhoto(data.sha256);
   if (split.queries.length === 0) throw new Error(`trainImageEncoderFromCatalog: no held-out photos among ${data.count}; the catalog is too small to evaluate`);
-  const result = trainEncoder(data, split.train, {
+  const result = await trainEncoder(data, split.train, {
     ...options.train,
     budgetSeconds: options.budgetSeconds ?? 1800,
     seed: options.seed ?? 1,
@@ -335,6 +378,7 @@ export async function trainImageEncoderFromCatalog(options: CatalogTrainOptions)
     imagesPerSecond: trainedImages / Math.max(1e-9, result.trainSeconds),
     embedImagesPerSecond: data.count / ev.embedSeconds,
     params: parameterCount(result.encoder.config),
+    replicas: result.replicas,
   };
   const modelDir = resolve(options.outDir);
   await saveEncoder(result.encoder, modelDir, { metrics, retrieval: ev.retrieval, phoneRetrieval: ev.phoneRetrieval, trainSeconds: result.trainSeconds, epochs: result.epochs, classes: data.classes, seed: options.seed ?? 1, splitSeed: 42 });
@@ -353,14 +397,16 @@ async function main(): Promise<void> {
   const batchNorm = arg('--batch-norm', DEFAULT_TRAIN.batchNorm) as TrainOptions['batchNorm'];
   const clock = arg('--clock', 'wall') as TrainOptions['clock'];
   const maxWall = arg('--max-wall-s', '');
-  console.log(`budget ${budget} s (${clock} clock${maxWall ? `, at most ${maxWall} s wall` : ''}), phone-photo share ${phone}, batch norm ${batchNorm}`);
+  const replicas = Number(arg('--replicas', String(defaultReplicas())));
+  const dim = Number(arg('--dim', '128'));
+  console.log(`budget ${budget} s (${clock} clock${maxWall ? `, at most ${maxWall} s wall` : ''}), ${replicas} replica(s), ${dim}-d, phone-photo share ${phone}, batch norm ${batchNorm}`);
   const { modelDir, metrics } = await trainImageEncoderFromCatalog({
     stylesCsv: arg('--styles', '../shared/data/myntra-fashion-small/styles.csv'),
     cacheDir: arg('--cache', '.data/image-encoder'),
     outDir: arg('--out', '.data/image-encoder/model'),
     budgetSeconds: budget,
     seed: Number(arg('--seed', '1')),
-    train: { phonePhoto: phone, batchNorm, clock, ...(maxWall ? { maxWallSeconds: Number(maxWall) } : {}) },
+    train: { phonePhoto: phone, batchNorm, clock, replicas, config: { embeddingDim: dim }, ...(maxWall ? { maxWallSeconds: Number(maxWall) } : {}) },
     onProgress: (e) => {
       if (e.phase === 'epoch') console.log(`epoch ${e.epoch.epoch}: ${e.epoch.seconds.toFixed(0)} s, ${e.epoch.imagesPerSecond.toFixed(0)} img/s, loss ${e.epoch.meanLoss.toFixed(3)}`);
       if (e.phase === 'evaluate') console.log('evaluating');
