@@ -50,7 +50,8 @@ function validOutputs(outSize: number, inSize: number, stride: number, pad: numb
 /**
  * dW of a depthwise convolution with channel multiplier 1 (the encoder's case), one filter tap at a
  * time: the rows and columns that tap reaches are worked out once, so the inner loop over channels
- * has no bounds checks, and the tap's sums stay in one small array. About 3× the general loop below.
+ * has no bounds checks, and the tap's sums stay in one small array (about 1.25× the general loop below
+ * on the encoder's layer shapes).
  */
 function depthwiseBackpropFilterSingle(x: Float32Array, dy: Float32Array, info: Conv2DInfo): Float32Array {
   const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;

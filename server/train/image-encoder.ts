@@ -83,8 +83,9 @@ export interface TrainOptions {
   /** How batch norm is differentiated (`fused`: the fast hand-written gradient). */
   batchNorm: NonNullable<ForwardOptions['batchNorm']>;
   /**
-   * What the budget counts: `wall` seconds, or `cpu` seconds of this process (training is one
-   * thread, so on a machine shared with other work this is the time an idle core would take).
+   * What the budget counts: `wall` seconds, or `cpu` seconds of this process divided by the
+   * replicas (each replica is one thread, so on a machine shared with other work this is the time
+   * the run would take with a core to itself per replica).
    */
   clock: 'wall' | 'cpu';
   /** With `clock: 'cpu'`: stop anyway after this many wall-clock seconds. */
