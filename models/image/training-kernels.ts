@@ -49,9 +49,9 @@ function validOutputs(outSize: number, inSize: number, stride: number, pad: numb
 
 /**
  * dW of a depthwise convolution with channel multiplier 1 (the encoder's case), one filter tap at a
- * time: the rows and columns that tap reaches are worked out once, so the inner loop over channels
- * has no bounds checks, and the tap's sums stay in one small array (about 1.25× the general loop below
- * on the encoder's layer shapes).
+ * time: the rows and columns that tap reaches are worked out once, so the inner loop has no bounds
+ * checks and, at stride 1, runs over a whole row of columns × channels at once; the sums are folded
+ * to channels per tap (about 1.25× the general loop below on the encoder's layer shapes).
  */
 function depthwiseBackpropFilterSingle(x: Float32Array, dy: Float32Array, info: Conv2DInfo): Float32Array {
   const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
