@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { augmentInto, PHONE_PHOTO, phonePhotoInto, phonePhotos } from './augment';
 import { SeededRandom } from '../random';
-import { createEncoder, disposeEncoder, embed, embedCatalogRows, encoderConfig, getWeights, toNetworkInput, trainStep } from './encoder';
+import { computeGradients, createEncoder, DEFAULT_LOSS, disposeEncoder, embed, embedCatalogRows, encoderConfig, forward, getWeights, toNetworkInput, trainStep } from './encoder';
 import type { EncoderConfig } from './encoder';
 import { registerEncoderGradients } from './gradients';
 import { pixelThumbnails, retrievalPrecision, topK } from './retrieval';
@@ -117,6 +117,56 @@ describe('image encoder', () => {
     augmentInto(data.bytes, 1, a, 0, SIZE, new SeededRandom(9));
     augmentInto(data.bytes, 1, b, 0, SIZE, new SeededRandom(9));
     expect(a).toEqual(b);
+  });
+});
+
+describe('prototype pull and margin', () => {
+  it('the pulled embedding is the plain one plus each task’s expected unit class vector, renormalised', async () => {
+    const data = shapes(4, 10);
+    const pull = { articleType: 0.7, colour: 1.5 };
+    const encoder = createEncoder(tf, { ...CONFIG, prototypePull: pull }, 8);
+    const plain = createEncoder(tf, { ...CONFIG, prototypePull: undefined }, 8);
+    const input = toNetworkInput(data.bytes, 4, SIZE);
+    const { embedding, logits } = tf.tidy(() => {
+      const r = forward(tf, plain, tf.tensor4d(input, [4, SIZE / 2, SIZE / 2, 12]), false);
+      return { embedding: r.embedding.arraySync(), logits: { articleType: r.logits.articleType!.arraySync(), colour: r.logits.colour!.arraySync() } };
+    });
+    const pulled = await embed(tf, encoder, data.bytes);
+    const dim = CONFIG.embeddingDim;
+    for (let n = 0; n < 4; n++) {
+      const v = [...embedding[n]!];
+      for (const task of ['articleType', 'colour'] as const) {
+        const l = logits[task][n]!;
+        const top = Math.max(...l);
+        const p = l.map((x) => Math.exp(x - top));
+        const z = p.reduce((a, b) => a + b, 0);
+        const w = encoder.params.get(`head/${task}/w`)!.arraySync() as number[][];
+        for (let c = 0; c < l.length; c++) {
+          const norm = Math.hypot(...w.map((row) => row[c]!));
+          for (let d = 0; d < dim; d++) v[d]! += (pull[task] * p[c]! / z) * (w[d]![c]! / norm);
+        }
+      }
+      const norm = Math.hypot(...v);
+      for (let d = 0; d < dim; d++) expect(pulled[n * dim + d]).toBeCloseTo(v[d]! / norm, 5);
+    }
+    disposeEncoder(encoder);
+    disposeEncoder(plain);
+  });
+
+  it('a margin lowers the true class’s logit, so the loss rises; no margin is the plain loss', () => {
+    const data = shapes(8, 11);
+    const encoder = createEncoder(tf, CONFIG, 9);
+    const batch = { input: toNetworkInput(data.bytes, 8, SIZE), count: 8, labels: { articleType: data.shape, colour: data.colour } };
+    const lossWith = (margin: number) => {
+      const { value, grads } = computeGradients(tf, encoder, batch, { ...DEFAULT_LOSS, margin });
+      const v = value.dataSync()[0]!;
+      tf.dispose([value, ...Object.values(grads)]);
+      return v;
+    };
+    const plain = lossWith(0);
+    expect(lossWith(0.2)).toBeGreaterThan(plain + 0.1);
+    expect(lossWith(0)).toBeCloseTo(plain, 6);
+    disposeEncoder(encoder);
   });
 });
 

@@ -43,6 +43,13 @@ export interface EncoderConfig {
   headScale: number;
   /** Momentum of the batch-norm moving statistics. */
   bnMomentum: number;
+  /**
+   * Inference only: per task, how much of the expected class prototype (the head's class
+   * probabilities times its unit class vectors) is added to the embedding before the final
+   * normalisation. Pulls a photo towards the classes the heads see in it, so its neighbours share
+   * its type and colour more often. Absent (older models): the plain embedding.
+   */
+  prototypePull?: Partial<Record<Task, number>>;
 }
 
 export const DEFAULT_BLOCKS: BlockConfig[] = [
@@ -54,6 +61,9 @@ export const DEFAULT_BLOCKS: BlockConfig[] = [
   { channels: 192, stride: 2 },
 ];
 
+/** The pull new models embed with: the plain expected prototype of article type and colour. */
+export const DEFAULT_PROTOTYPE_PULL: Partial<Record<Task, number>> = { articleType: 1, colour: 1 };
+
 export function encoderConfig(classes: Record<Task, number>, overrides: Partial<Omit<EncoderConfig, 'classes'>> = {}): EncoderConfig {
   const config: EncoderConfig = {
     inputSize: 64,
@@ -61,6 +71,7 @@ export function encoderConfig(classes: Record<Task, number>, overrides: Partial<
     embeddingDim: 128,
     headScale: 16,
     bnMomentum: 0.9,
+    prototypePull: DEFAULT_PROTOTYPE_PULL,
     ...overrides,
     classes,
   };
@@ -260,7 +271,22 @@ export function forward(tf: TF, encoder: Encoder, input: tfc.Tensor4D, training:
     const w = get(encoder.params, `head/${task}/w`) as tfc.Tensor2D;
     logits[task] = tf.add(tf.mul(tf.matMul(embedding, w), config.headScale), get(encoder.params, `head/${task}/b`)) as tfc.Tensor2D;
   }
-  return { embedding, logits, moments };
+  if (training || !config.prototypePull) return { embedding, logits, moments };
+  return { embedding: pullTowardsPrototypes(tf, encoder, embedding, logits, config.prototypePull), logits, moments };
+}
+
+/** `embedding + Σ_task weight · softmax(logits) · unit class vectorsᵀ`, L2-normalised again. */
+function pullTowardsPrototypes(tf: TF, encoder: Encoder, embedding: tfc.Tensor2D, logits: ForwardResult['logits'], pull: Partial<Record<Task, number>>): tfc.Tensor2D {
+  let pulled = embedding;
+  for (const task of TASKS) {
+    const weight = pull[task] ?? 0;
+    const taskLogits = logits[task];
+    if (weight === 0 || !taskLogits) continue;
+    const w = get(encoder.params, `head/${task}/w`) as tfc.Tensor2D;
+    const prototypes = tf.mul(w, tf.rsqrt(tf.add(tf.sum(tf.square(w), 0, true), 1e-12)));
+    pulled = tf.add(pulled, tf.mul(tf.matMul(tf.softmax(taskLogits), prototypes, false, true), weight));
+  }
+  return tf.mul(pulled, tf.rsqrt(tf.add(tf.sum(tf.square(pulled), 1, true), 1e-12)));
 }
 
 /**
@@ -310,18 +336,23 @@ export interface TrainBatch {
 export interface LossConfig {
   weights: Record<Task, number>;
   labelSmoothing: number;
+  /**
+   * Additive cosine margin (CosFace): the true class's cosine is lowered by this much before the
+   * softmax, so a photo must sit closer to its class's prototype than to any other by that margin.
+   */
+  margin: number;
 }
 
-export const DEFAULT_LOSS: LossConfig = { weights: { articleType: 1, colour: 1, gender: 0.3 }, labelSmoothing: 0.1 };
+export const DEFAULT_LOSS: LossConfig = { weights: { articleType: 1, colour: 1, gender: 0.3 }, labelSmoothing: 0.1, margin: 0 };
 
-function oneHot(labels: Int32Array, classes: number, smoothing: number): Float32Array {
+function oneHot(labels: Int32Array, classes: number, smoothing: number, value = 1): Float32Array {
   const out = new Float32Array(labels.length * classes);
   const off = smoothing / classes;
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i] as number;
     if (y < 0 || y >= classes) continue; // unknown label: the row adds nothing to this task's loss
     out.fill(off, i * classes, (i + 1) * classes);
-    out[i * classes + y] = 1 - smoothing + off;
+    out[i * classes + y] = value - smoothing + off;
   }
   return out;
 }
@@ -373,10 +404,13 @@ export function computeGradients(
   const { config } = encoder;
   const half = config.inputSize / 2;
   const targets: Partial<Record<Task, tfc.Tensor2D>> = {};
+  const margins: Partial<Record<Task, tfc.Tensor2D>> = {};
   for (const task of TASKS) {
     const labels = batch.labels[task];
     if (!labels || config.classes[task] <= 0 || loss.weights[task] === 0) continue;
     targets[task] = tf.tensor2d(oneHot(labels, config.classes[task], loss.labelSmoothing), [batch.count, config.classes[task]]);
+    // The margin in logit units (cosines are scaled by headScale), on the true class only.
+    if (loss.margin > 0) margins[task] = tf.tensor2d(oneHot(labels, config.classes[task], 0, loss.margin * config.headScale), [batch.count, config.classes[task]]);
   }
   const input = tf.tensor4d(batch.input, [batch.count, half, half, 12]);
   let moments: ForwardResult['moments'] = [];
@@ -387,8 +421,10 @@ export function computeGradients(
     let total: tfc.Scalar = tf.scalar(0);
     for (const task of TASKS) {
       const target = targets[task];
-      const logits = result.logits[task];
-      if (!target || !logits) continue;
+      const margin = margins[task];
+      const raw = result.logits[task];
+      if (!target || !raw) continue;
+      const logits = margin ? tf.sub(raw, margin) : raw;
       const ce = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)))) as tfc.Scalar;
       total = tf.add(total, tf.mul(ce, loss.weights[task] / normaliser));
     }
@@ -403,7 +439,7 @@ export function computeGradients(
       variance.assign(tf.add(tf.mul(variance, momentum), tf.mul(m.variance, 1 - momentum)));
     });
   });
-  tf.dispose([input, ...Object.values(targets), ...moments.flatMap((m) => [m.mean, m.variance])]);
+  tf.dispose([input, ...Object.values(targets), ...Object.values(margins), ...moments.flatMap((m) => [m.mean, m.variance])]);
   return { value, grads };
 }
 

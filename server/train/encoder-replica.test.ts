@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_AUGMENT, PHONE_PHOTO } from '../../models/image/augment';
+import { DEFAULT_LOSS } from '../../models/image/encoder';
 import { SeededRandom } from '../../models/random';
 import { addGradients, averageState, LocalReplica, prepareBackend, shareImages, WorkerReplica } from './encoder-replica';
 import type { ReplicaData, ReplicaSetup } from './encoder-replica';
@@ -31,6 +32,8 @@ const SETUP: ReplicaSetup = {
   phonePhoto: 0.25,
   phonePhotoOptions: PHONE_PHOTO,
   batchNorm: 'fused',
+  // A non-default loss, so the tests see it reach the worker.
+  loss: { ...DEFAULT_LOSS, margin: 0.2 },
 };
 
 describe('data-parallel encoder replicas', () => {

@@ -18,7 +18,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { augmentInto, phonePhotoInto } from '../../models/image/augment';
 import type { AugmentOptions, PhonePhotoOptions } from '../../models/image/augment';
 import { computeGradients, createEncoder, disposeEncoder, encoderConfig, getWeights, toNetworkInput } from '../../models/image/encoder';
-import type { Encoder, EncoderConfig, ForwardOptions, NamedWeight, TrainBatch } from '../../models/image/encoder';
+import type { Encoder, EncoderConfig, ForwardOptions, LossConfig, NamedWeight, TrainBatch } from '../../models/image/encoder';
 import { registerEncoderGradients } from '../../models/image/gradients';
 import { registerTrainingKernels } from '../../models/image/training-kernels';
 import { SeededRandom } from '../../models/random';
@@ -53,6 +53,7 @@ export interface ReplicaSetup {
   phonePhoto: number;
   phonePhotoOptions: PhonePhotoOptions;
   batchNorm: NonNullable<ForwardOptions['batchNorm']>;
+  loss: LossConfig;
 }
 
 /** One step's work for one replica: its rows of the batch, the seed of their augmentation. */
@@ -116,7 +117,7 @@ export class LocalReplica implements Replica {
 
   compute(share: ShareOfStep): Promise<ReplicaGradients> {
     const batch = prepareBatch(this.data, share.rows, new SeededRandom(share.seed), this.setup);
-    const { value, grads } = computeGradients(tf, this.encoder, batch, undefined, { batchNorm: this.setup.batchNorm }, share.batchRows);
+    const { value, grads } = computeGradients(tf, this.encoder, batch, this.setup.loss, { batchNorm: this.setup.batchNorm }, share.batchRows);
     const loss = value.dataSync()[0] as number;
     const arrays = this.names.map((name) => {
       const g = grads[name];

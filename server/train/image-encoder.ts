@@ -29,8 +29,8 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_AUGMENT, PHONE_PHOTO, phonePhotos } from '../../models/image/augment';
 import { SeededRandom } from '../../models/random';
 import type { AugmentOptions, PhonePhotoOptions } from '../../models/image/augment';
-import { createEncoder, disposeEncoder, embed, encoderConfig, getWeights, parameterCount, setWeights } from '../../models/image/encoder';
-import type { Encoder, EncoderConfig, ForwardOptions } from '../../models/image/encoder';
+import { createEncoder, DEFAULT_LOSS, disposeEncoder, embed, encoderConfig, getWeights, parameterCount, setWeights } from '../../models/image/encoder';
+import type { Encoder, EncoderConfig, ForwardOptions, LossConfig } from '../../models/image/encoder';
 import { retrievalPrecision } from '../../models/image/retrieval';
 import type { RetrievalResult } from '../../models/image/retrieval';
 import { toArtifacts, WEIGHTS_FILE } from '../../models/image/serialize';
@@ -82,6 +82,8 @@ export interface TrainOptions {
   phonePhotoOptions: PhonePhotoOptions;
   /** How batch norm is differentiated (`fused`: the fast hand-written gradient). */
   batchNorm: NonNullable<ForwardOptions['batchNorm']>;
+  /** Task weights, label smoothing and margin of the training loss. */
+  loss: LossConfig;
   /**
    * What the budget counts: `wall` seconds, or `cpu` seconds of this process divided by the
    * replicas (each replica is one thread, so on a machine shared with other work this is the time
@@ -118,6 +120,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   phonePhoto: 0.1,
   phonePhotoOptions: PHONE_PHOTO,
   batchNorm: 'fused',
+  loss: DEFAULT_LOSS,
   clock: 'wall',
 };
 
@@ -160,6 +163,7 @@ export async function trainEncoder(data: LabelledImages, rows: Int32Array, optio
     phonePhoto: o.phonePhoto,
     phonePhotoOptions: o.phonePhotoOptions,
     batchNorm: o.batchNorm,
+    loss: o.loss,
   };
   const replicaData: ReplicaData = { images: data.images, size: data.size, labels: data.labels };
   let local: LocalReplica | undefined;
