@@ -11,7 +11,8 @@
  * - retrieval P@10 on held-out photos (same article type; same type and colour), with the baseline
  *   measured in the same run on the same split: raw-pixel nearest neighbours (16×16 colour
  *   thumbnails, cosine); and the same with phone-photo versions of the query photos
- *   (`phonePhotos`, fixed seed) searched against the clean catalog.
+ *   (`phonePhotos`, fixed seed) searched against the clean catalog; each also for the same weights
+ *   with the prototype pull switched the other way (off, or on for a model saved without one).
  *
  *   npx tsx bench/image-encoder.bench.ts
  *   BENCH_MODEL=.data/image-encoder/model npx tsx bench/image-encoder.bench.ts
@@ -24,7 +25,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { phonePhotos } from '../models/image/augment';
-import { disposeEncoder, embed, parameterCount } from '../models/image/encoder';
+import { DEFAULT_PROTOTYPE_PULL, disposeEncoder, embed, parameterCount } from '../models/image/encoder';
 import type { Encoder } from '../models/image/encoder';
 import { pixelThumbnails, retrievalPrecision } from '../models/image/retrieval';
 import { loadEncoder, WEIGHTS_FILE } from '../models/image/serialize';
@@ -96,6 +97,11 @@ async function main(): Promise<void> {
   const embedPerSecond = 4096 / (best / 1000);
 
   const ours = await evaluateEncoder(encoder, data, split);
+  // The same weights with the prototype pull switched the other way (off where the model has one,
+  // on with the default where it has none): what the pull adds, on the same split.
+  const otherPull = encoder.config.prototypePull ? undefined : DEFAULT_PROTOTYPE_PULL;
+  const other = await evaluateEncoder({ ...encoder, config: { ...encoder.config, prototypePull: otherPull } }, data, split);
+  const pullLabel = (pull: typeof otherPull) => (pull ? `pull ${JSON.stringify(pull)}` : 'no pull');
   const labels = { group: split.group, articleType: data.labels.articleType, colour: data.labels.colour };
   const pixels = pixelThumbnails(data.images, data.size, 16);
   const baseline = await retrievalPrecision(tf, pixels, 16 * 16 * 3, split.queries, labels);
@@ -111,8 +117,9 @@ async function main(): Promise<void> {
     trainingSpeed: { backend: 'wasm', batch: DEFAULT_TRAIN.batchSize, secondsEach: SPEED_S, runs: speed },
     training: { backend: 'wasm', replicas: trainedHere ? REPLICAS : 'see the model folder', trainedHere, trainSeconds, trainCpuSeconds, epochs, imagesPerSecond, secondsPerFullEpoch: split.train.length / imagesPerSecond, epochsDone: epochs.reduce((n, e) => n + e.images, 0) / split.train.length, options: trainedHere ? { ...DEFAULT_TRAIN, budgetSeconds: BUDGET_S, clock: CLOCK, phonePhotoOptions: undefined, augment: undefined } : 'see the model folder' },
     embedding: { backend: 'wasm', batch: 256, imagesPerSecond: embedPerSecond },
-    retrieval: { encoder: ours.retrieval, rawPixels16: baseline },
-    retrievalPhonePhotoQueries: { encoder: ours.phoneRetrieval, rawPixels16: phoneBaseline, seed: PHONE_QUERY_SEED },
+    prototypePull: { encoder: encoder.config.prototypePull ?? null, other: otherPull ?? null },
+    retrieval: { encoder: ours.retrieval, encoderOtherPull: other.retrieval, rawPixels16: baseline },
+    retrievalPhonePhotoQueries: { encoder: ours.phoneRetrieval, encoderOtherPull: other.phoneRetrieval, rawPixels16: phoneBaseline, seed: PHONE_QUERY_SEED },
     targets: { precisionType: 0.85, precisionTypeColour: 0.55, trainMinutes: 30, embedImagesPerSecond: 2000 },
   };
   console.table({
@@ -121,12 +128,16 @@ async function main(): Promise<void> {
     'train seconds (wall / CPU)': { value: `${trainSeconds.toFixed(0)} / ${trainCpuSeconds.toFixed(0)}` },
     'embed images/s (wasm, batch 256)': { value: embedPerSecond.toFixed(0) },
     'P@10 type — encoder': { value: ours.retrieval.precisionType.toFixed(3) },
+    [`P@10 type — encoder, ${pullLabel(otherPull)}`]: { value: other.retrieval.precisionType.toFixed(3) },
     'P@10 type — raw 16×16 pixels': { value: baseline.precisionType.toFixed(3) },
     'P@10 type+colour — encoder': { value: ours.retrieval.precisionTypeColour.toFixed(3) },
+    [`P@10 type+colour — encoder, ${pullLabel(otherPull)}`]: { value: other.retrieval.precisionTypeColour.toFixed(3) },
     'P@10 type+colour — raw 16×16 pixels': { value: baseline.precisionTypeColour.toFixed(3) },
     'phone-photo queries: P@10 type — encoder': { value: ours.phoneRetrieval.precisionType.toFixed(3) },
+    [`phone-photo queries: P@10 type — encoder, ${pullLabel(otherPull)}`]: { value: other.phoneRetrieval.precisionType.toFixed(3) },
     'phone-photo queries: P@10 type — raw pixels': { value: phoneBaseline.precisionType.toFixed(3) },
     'phone-photo queries: P@10 type+colour — encoder': { value: ours.phoneRetrieval.precisionTypeColour.toFixed(3) },
+    [`phone-photo queries: P@10 type+colour — encoder, ${pullLabel(otherPull)}`]: { value: other.phoneRetrieval.precisionTypeColour.toFixed(3) },
     'phone-photo queries: P@10 type+colour — raw pixels': { value: phoneBaseline.precisionTypeColour.toFixed(3) },
   });
   mkdirSync('bench-results', { recursive: true });

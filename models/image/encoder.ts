@@ -336,23 +336,18 @@ export interface TrainBatch {
 export interface LossConfig {
   weights: Record<Task, number>;
   labelSmoothing: number;
-  /**
-   * Additive cosine margin (CosFace): the true class's cosine is lowered by this much before the
-   * softmax, so a photo must sit closer to its class's prototype than to any other by that margin.
-   */
-  margin: number;
 }
 
-export const DEFAULT_LOSS: LossConfig = { weights: { articleType: 1, colour: 1, gender: 0.3 }, labelSmoothing: 0.1, margin: 0 };
+export const DEFAULT_LOSS: LossConfig = { weights: { articleType: 1, colour: 1, gender: 0.3 }, labelSmoothing: 0.1 };
 
-function oneHot(labels: Int32Array, classes: number, smoothing: number, value = 1): Float32Array {
+function oneHot(labels: Int32Array, classes: number, smoothing: number): Float32Array {
   const out = new Float32Array(labels.length * classes);
   const off = smoothing / classes;
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i] as number;
     if (y < 0 || y >= classes) continue; // unknown label: the row adds nothing to this task's loss
     out.fill(off, i * classes, (i + 1) * classes);
-    out[i * classes + y] = value - smoothing + off;
+    out[i * classes + y] = 1 - smoothing + off;
   }
   return out;
 }
@@ -404,13 +399,10 @@ export function computeGradients(
   const { config } = encoder;
   const half = config.inputSize / 2;
   const targets: Partial<Record<Task, tfc.Tensor2D>> = {};
-  const margins: Partial<Record<Task, tfc.Tensor2D>> = {};
   for (const task of TASKS) {
     const labels = batch.labels[task];
     if (!labels || config.classes[task] <= 0 || loss.weights[task] === 0) continue;
     targets[task] = tf.tensor2d(oneHot(labels, config.classes[task], loss.labelSmoothing), [batch.count, config.classes[task]]);
-    // The margin in logit units (cosines are scaled by headScale), on the true class only.
-    if (loss.margin > 0) margins[task] = tf.tensor2d(oneHot(labels, config.classes[task], 0, loss.margin * config.headScale), [batch.count, config.classes[task]]);
   }
   const input = tf.tensor4d(batch.input, [batch.count, half, half, 12]);
   let moments: ForwardResult['moments'] = [];
@@ -421,10 +413,8 @@ export function computeGradients(
     let total: tfc.Scalar = tf.scalar(0);
     for (const task of TASKS) {
       const target = targets[task];
-      const margin = margins[task];
-      const raw = result.logits[task];
-      if (!target || !raw) continue;
-      const logits = margin ? tf.sub(raw, margin) : raw;
+      const logits = result.logits[task];
+      if (!target || !logits) continue;
       const ce = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)))) as tfc.Scalar;
       total = tf.add(total, tf.mul(ce, loss.weights[task] / normaliser));
     }
@@ -439,7 +429,7 @@ export function computeGradients(
       variance.assign(tf.add(tf.mul(variance, momentum), tf.mul(m.variance, 1 - momentum)));
     });
   });
-  tf.dispose([input, ...Object.values(targets), ...Object.values(margins), ...moments.flatMap((m) => [m.mean, m.variance])]);
+  tf.dispose([input, ...Object.values(targets), ...moments.flatMap((m) => [m.mean, m.variance])]);
   return { value, grads };
 }
 

@@ -33,7 +33,7 @@ const SETUP: ReplicaSetup = {
   phonePhotoOptions: PHONE_PHOTO,
   batchNorm: 'fused',
   // A non-default loss, so the tests see it reach the worker.
-  loss: { ...DEFAULT_LOSS, margin: 0.2 },
+  loss: { ...DEFAULT_LOSS, labelSmoothing: 0.05 },
 };
 
 describe('data-parallel encoder replicas', () => {
