@@ -17,21 +17,15 @@ import { disposeEncoder, embed } from '../models/image/encoder';
 import type { Encoder } from '../models/image/encoder';
 import { letterboxRgb, rgbaOnWhite } from '../models/image/letterbox';
 import { loadEncoder } from '../models/image/serialize';
-import type { EncoderModelJson } from '../models/image/serialize';
-import { decodePack, RecommenderEngine } from '../models/recommend/engine';
+import { RecommenderEngine } from '../models/recommend/engine';
 import type { EngineParts } from '../models/recommend/engine';
-import { RANKER_META_FILE, RANKER_PACK_FORMAT } from '../models/recommend/pack';
-import type { RankerPackMeta } from '../models/recommend/pack';
+import { matchingEncoderFiles, rankerPackParts } from '../models/recommend/model-files';
+import type { EncoderFiles, ModelFiles } from '../models/recommend/model-files';
 import { jsScorer, tfScorer } from '../models/recommend/scorer';
 import type { Scorer } from '../models/recommend/scorer';
 import type { FeedRequest, FeedResponse, ItemFilters, RgbaImage, SearchResponse, SimilarMode } from '../models/recommend/types';
 
-/** One registry model version's files, as the sync stored them (ArrayBuffers are transferred in). */
-export interface ModelFiles {
-  /** `id@version`, e.g. `fashion-ranker@3`. */
-  ref: string;
-  files: Record<string, ArrayBuffer>;
-}
+export type { ModelFiles } from '../models/recommend/model-files';
 
 export interface LoadModelsInput {
   catalogVersion: number;
@@ -94,7 +88,7 @@ interface LoadedSet {
   /** Backend the scoring matrices live on. */
   scorerBackend: string;
   result: Omit<LoadModelsResult, 'reused' | 'elapsedMs'>;
-  encoderFiles?: { modelJson: EncoderModelJson; weights: ArrayBuffer };
+  encoderFiles?: EncoderFiles;
   /** The encoder built on `backend`; rebuilt after a fallback moves to another backend. */
   encoder?: { backend: string; model: Encoder };
 }
@@ -148,38 +142,6 @@ async function onEngine<T>(work: (engine: RecommenderEngine) => Promise<T>): Pro
     }
     return work(set.engine);
   });
-}
-
-/** The engine's parts from the synced pack files and catalog rows (ranker.json is checked here). */
-function packParts(input: LoadModelsInput): Omit<EngineParts, 'scorer'> {
-  const meta = json<RankerPackMeta>(input.ranker, RANKER_META_FILE);
-  if (meta.format !== RANKER_PACK_FORMAT) {
-    throw new Error(`${input.ranker.ref}: ${RANKER_META_FILE} has format ${JSON.stringify(meta.format)}, expected ${RANKER_PACK_FORMAT}`);
-  }
-  if (meta.catalog.version !== input.catalogVersion) {
-    // Not fatal: items the pack lacks are not ranked, pack items missing from the catalog are not shown.
-    console.warn(`${input.ranker.ref} was trained on catalog version ${meta.catalog.version}; this device has ${input.catalogVersion}`);
-  }
-  const pack = decodePack(meta, (name) => {
-    const bytes = input.ranker.files[name];
-    return bytes === undefined ? undefined : new Uint8Array(bytes);
-  });
-  // The engine computes the items' content vectors and embeds text queries with the pack's content model.
-  return { pack, catalog: input.items };
-}
-
-function file(model: ModelFiles, name: string): ArrayBuffer {
-  const bytes = model.files[name];
-  if (!bytes) throw new Error(`${model.ref} has no file ${name} (it has ${Object.keys(model.files).sort().join(', ') || 'none'})`);
-  return bytes;
-}
-
-function json<T>(model: ModelFiles, name: string): T {
-  try {
-    return JSON.parse(new TextDecoder().decode(file(model, name))) as T;
-  } catch (error) {
-    throw new Error(`${model.ref}: ${name} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
 }
 
 function requireK(k: number, what: string): number {
@@ -241,21 +203,14 @@ const api = {
     const key = `${input.catalogVersion}|${input.ranker.ref}|${input.imageEncoder?.ref ?? ''}`;
     if (loaded?.key === key) return { ...loaded.result, reused: true, elapsedMs: performance.now() - started };
 
-    const parts = packParts(input);
+    const { parts } = rankerPackParts(input.ranker, input.items, input.catalogVersion);
     const { engine, backend } = await runtime.run(async (t) => ({
       engine: new RecommenderEngine({ ...parts, scorer: scorerFor(t, parts.catalog.length) }),
       backend: t.getBackend(),
     }));
-    const packEncoder = engine.info.imageEncoder;
-    let photoSearchReason: string | undefined;
-    let encoderFiles: LoadedSet['encoderFiles'];
-    if (!packEncoder) photoSearchReason = `${input.ranker.ref} carries no image embeddings`;
-    else if (!input.imageEncoder) photoSearchReason = `the image encoder ${packEncoder} has not been synced`;
-    else if (input.imageEncoder.ref !== packEncoder) {
-      photoSearchReason = `the synced image encoder ${input.imageEncoder.ref} is not ${packEncoder}, whose embeddings the pack holds`;
-    } else {
-      encoderFiles = { modelJson: json<EncoderModelJson>(input.imageEncoder, 'model.json'), weights: file(input.imageEncoder, 'weights.bin') };
-    }
+    const encoder = matchingEncoderFiles(input.ranker.ref, engine.info.imageEncoder, input.imageEncoder);
+    const encoderFiles = 'files' in encoder ? encoder.files : undefined;
+    const photoSearchReason = 'reason' in encoder ? encoder.reason : undefined;
     disposeLoaded();
     const result: LoadedSet['result'] = {
       ranker: input.ranker.ref,

@@ -21,11 +21,10 @@ import { disposeEncoder, embed } from '../models/image/encoder';
 import type { Encoder } from '../models/image/encoder';
 import { letterboxRgb, rgbaOnWhite } from '../models/image/letterbox';
 import { loadEncoder } from '../models/image/serialize';
-import type { EncoderModelJson } from '../models/image/serialize';
-import { decodePack, RecommenderEngine } from '../models/recommend/engine';
+import { RecommenderEngine } from '../models/recommend/engine';
 import type { EngineParts } from '../models/recommend/engine';
-import { RANKER_META_FILE, RANKER_PACK_FORMAT } from '../models/recommend/pack';
-import type { RankerPackMeta } from '../models/recommend/pack';
+import { matchingEncoderFiles, rankerPackParts } from '../models/recommend/model-files';
+import type { EncoderFiles, ModelFiles } from '../models/recommend/model-files';
 import { jsScorer, tfScorer } from '../models/recommend/scorer';
 import type { FeedRequest, FeedResponse, HistoryEvent } from '../models/recommend/types';
 import { pca2d, sampleRows } from '../src/lib/lab/projection';
@@ -33,18 +32,12 @@ import { pca2d, sampleRows } from '../src/lib/lab/projection';
 export type LabSlot = 'a' | 'b';
 export const LAB_SLOTS: readonly LabSlot[] = ['a', 'b'];
 
-/** One model version's files, fetched by sha256 and verified by the page. */
-export interface LabModelFiles {
-  /** `id@version`. */
-  ref: string;
-  files: Record<string, ArrayBuffer>;
-}
-
 export interface LabLoadInput {
   catalogVersion: number;
   items: CatalogItem[];
-  ranker: LabModelFiles;
-  imageEncoder?: LabModelFiles;
+  /** The ranker version's files, fetched by sha256 and verified by the page. */
+  ranker: ModelFiles;
+  imageEncoder?: ModelFiles;
 }
 
 export interface LabVersionInfo {
@@ -101,7 +94,7 @@ interface Slot {
   engine: RecommenderEngine;
   scorerBackend: string;
   info: Omit<LabVersionInfo, 'elapsedMs'>;
-  encoderFiles?: { modelJson: EncoderModelJson; weights: ArrayBuffer };
+  encoderFiles?: EncoderFiles;
 }
 
 tf.env().set('PROD', true);
@@ -119,20 +112,6 @@ function requireSlot(slot: LabSlot): Slot {
   const loaded = slots.get(slot);
   if (!loaded) throw new Error(`Nothing is loaded in lab slot ${slot}: call loadVersion('${slot}', …) first`);
   return loaded;
-}
-
-function file(model: LabModelFiles, name: string): ArrayBuffer {
-  const bytes = model.files[name];
-  if (!bytes) throw new Error(`${model.ref} has no file ${name} (it has ${Object.keys(model.files).sort().join(', ') || 'none'})`);
-  return bytes;
-}
-
-function json<T>(model: LabModelFiles, name: string): T {
-  try {
-    return JSON.parse(new TextDecoder().decode(file(model, name))) as T;
-  } catch (error) {
-    throw new Error(`${model.ref}: ${name} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
 }
 
 function unload(slot: LabSlot): void {
@@ -250,22 +229,12 @@ const api = {
     await requireStarted();
     if (!LAB_SLOTS.includes(slot)) throw new RangeError(`Lab slot must be one of ${LAB_SLOTS.join(', ')}, got ${JSON.stringify(slot)}`);
     const t0 = performance.now();
-    const meta = json<RankerPackMeta>(input.ranker, RANKER_META_FILE);
-    if (meta.format !== RANKER_PACK_FORMAT) {
-      throw new Error(`${input.ranker.ref}: ${RANKER_META_FILE} has format ${JSON.stringify(meta.format)}, expected ${RANKER_PACK_FORMAT}`);
-    }
-    const pack = decodePack(meta, (name) => {
-      const bytes = input.ranker.files[name];
-      return bytes === undefined ? undefined : new Uint8Array(bytes);
-    });
-    const parts = { pack, catalog: input.items };
+    const { parts, meta } = rankerPackParts(input.ranker, input.items, input.catalogVersion);
     const { engine, backend } = await runtime.run(async (t) => ({ engine: new RecommenderEngine({ ...parts, scorer: tfScorer(t) }), backend: t.getBackend() }));
     engine.warmUp();
     const e = engine.info;
-    let encoderFiles: Slot['encoderFiles'];
-    if (e.imageEncoder && input.imageEncoder?.ref === e.imageEncoder) {
-      encoderFiles = { modelJson: json<EncoderModelJson>(input.imageEncoder, 'model.json'), weights: file(input.imageEncoder, 'weights.bin') };
-    }
+    const encoder = matchingEncoderFiles(input.ranker.ref, e.imageEncoder, input.imageEncoder);
+    const encoderFiles = 'files' in encoder ? encoder.files : undefined;
     const info: Slot['info'] = {
       ref: input.ranker.ref,
       items: e.items,

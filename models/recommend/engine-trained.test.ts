@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CatalogItem } from '../catalog/item';
 import { generateDemoCatalog } from '../../server/demo/demo-catalog';
 import { importKaggleStyles } from '../../server/ingest/kaggle-catalog';
@@ -15,6 +15,7 @@ import { ContentModel } from '../content/content-model';
 import { eventsByUser, fitFashion, recommendForHistory } from '../hybrid/fashion-fit';
 import type { IndexedEvent } from '../hybrid/fashion-hybrid';
 import { decodePack, RecommenderEngine } from './engine';
+import type { LoadedPack } from './engine';
 import { RANKER_META_FILE, RANKER_PACK_FORMAT } from './pack';
 import type { RankerPackMeta } from './pack';
 import { jsScorer } from './scorer';
@@ -27,6 +28,7 @@ describe('RecommenderEngine on a pack trained from the demo catalog (simulated s
   let items: CatalogItem[];
   let engine: RecommenderEngine;
   let meta: RankerPackMeta;
+  let pack: LoadedPack;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'engine-trained-'));
     const demo = await generateDemoCatalog(join(dir, 'demo'), { items: 300, shoppers: 10, seed: 5 });
@@ -50,13 +52,26 @@ describe('RecommenderEngine on a pack trained from the demo catalog (simulated s
     meta = JSON.parse(await readFile(join(out, RANKER_META_FILE), 'utf8')) as RankerPackMeta;
     const files = new Map<string, Uint8Array>();
     for (const name of await readdir(out)) files.set(name, new Uint8Array(await readFile(join(out, name))));
-    engine = new RecommenderEngine({ pack: decodePack(meta, (name) => files.get(name)), catalog: items, scorer: jsScorer() });
+    pack = decodePack(meta, (name) => files.get(name));
+    engine = new RecommenderEngine({ pack, catalog: items, scorer: jsScorer() });
   }, 180_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('loads every part of the pack', () => {
     expect(engine.info).toMatchObject({ items: items.length, missingFromCatalog: 0, notInPack: 0, visual: true, content: true, contentQueries: true });
     expect(meta.contentModel).toBeDefined();
+  });
+
+  it('a rebuild with the same pack and catalog (a backend fallback) reuses the items’ content vectors', async () => {
+    const query = items[0]!.title.split(' ').slice(0, 2).join(' ');
+    const before = await engine.searchText(query, 5);
+    const embedItems = vi.spyOn(pack.contentModel!, 'embedItems');
+    engine.setModel({ pack, catalog: items, scorer: jsScorer() });
+    expect(embedItems).not.toHaveBeenCalled();
+    expect((await engine.searchText(query, 5)).items).toEqual(before.items);
+    engine.setModel({ pack, catalog: [...items], scorer: jsScorer() }); // another catalog: embedded again
+    expect(embedItems).toHaveBeenCalledTimes(1);
+    embedItems.mockRestore();
   });
 
   it('moves the feed toward the article type and colour a new shopper likes', async () => {

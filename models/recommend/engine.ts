@@ -148,6 +148,9 @@ const MS_PER_DAY = 86_400_000;
 /** Everything derived from one pack + catalog + scorer; replaced whole by setModel. */
 interface ModelState {
   generation: number;
+  /** The parts it was built from, so a rebuild with the same ones can reuse derived data. */
+  pack: LoadedPack;
+  catalog: readonly EngineItem[];
   meta: RankerPackMeta;
   n: number;
   f: number;
@@ -513,7 +516,11 @@ export class RecommenderEngine {
     } else if (pack.contentVectors || meta.contentVectors) {
       throw new Error('ranker pack: contentVectors is declared in ranker.json or decoded, but not both');
     } else if (meta.contentModel && embedder?.embedItems) {
-      content = { values: embedCatalog(embedder, items, meta.contentModel.dim), cols: meta.contentModel.dim };
+      // A backend fallback rebuilds with the same pack, catalog and embedder: reuse their vectors
+      // (seconds of work on a 35k catalog) rather than embed every item again.
+      const previous = this.state as ModelState | undefined;
+      const reuse = previous?.content && previous.pack === pack && previous.catalog === catalog && previous.embedder === embedder;
+      content = reuse && previous.content ? previous.content : { values: embedCatalog(embedder, items, meta.contentModel.dim), cols: meta.contentModel.dim };
     }
 
     const reranker = LinearReranker.fromPack(meta);
@@ -524,6 +531,8 @@ export class RecommenderEngine {
     const generation = ++this.generation;
     return {
       generation,
+      pack,
+      catalog,
       meta,
       n,
       f,

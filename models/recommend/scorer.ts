@@ -126,24 +126,31 @@ function heapTopK(values: Float32Array, rows: number, f: number, x: Float32Array
   let size = 0;
   for (let i = 0; i < rows; i++) {
     if (allowed !== undefined && allowed[i] === 0) continue;
-    const s = Math.fround(dotRow(values, f, i, x));
-    if (size < cap) {
-      // Sift up.
-      let c = size++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (!worse(s, i, hs[p]!, hi[p]!)) break;
-        hs[c] = hs[p]!;
-        hi[c] = hi[p]!;
-        c = p;
-      }
-      hs[c] = s;
-      hi[c] = i;
-    } else if (cap > 0 && worse(hs[0]!, hi[0]!, s, i)) {
-      siftDown(hs, hi, size, s, i);
-    }
+    size = offer(hs, hi, size, cap, Math.fround(dotRow(values, f, i, x)), i);
   }
   return drainHeap(hs, hi, size);
+}
+
+/**
+ * Offers (s, i) to a min-heap of at most `cap` entries holding `size` now: added while there is
+ * room (sifted up), else it replaces the root when it ranks above it. Returns the new size.
+ */
+function offer(hs: Float64Array, hi: Int32Array, size: number, cap: number, s: number, i: number): number {
+  if (size < cap) {
+    let c = size;
+    while (c > 0) {
+      const p = (c - 1) >> 1;
+      if (!worse(s, i, hs[p]!, hi[p]!)) break;
+      hs[c] = hs[p]!;
+      hi[c] = hi[p]!;
+      c = p;
+    }
+    hs[c] = s;
+    hi[c] = i;
+    return size + 1;
+  }
+  if (cap > 0 && worse(hs[0]!, hi[0]!, s, i)) siftDown(hs, hi, size, s, i);
+  return size;
 }
 
 /** True when (s1, i1) ranks below (s2, i2): lower score, or equal score and higher index. */
@@ -195,20 +202,7 @@ export function topKOfScores(scores: ArrayLike<number>, k: number, allowed?: Uin
     if (allowed !== undefined && allowed[i] === 0) continue;
     const s = scores[i]!;
     if (Number.isNaN(s)) continue;
-    if (size < cap) {
-      let c = size++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (!worse(s, i, hs[p]!, hi[p]!)) break;
-        hs[c] = hs[p]!;
-        hi[c] = hi[p]!;
-        c = p;
-      }
-      hs[c] = s;
-      hi[c] = i;
-    } else if (cap > 0 && worse(hs[0]!, hi[0]!, s, i)) {
-      siftDown(hs, hi, size, s, i);
-    }
+    size = offer(hs, hi, size, cap, s, i);
   }
   return drainHeap(hs, hi, size);
 }
