@@ -8,6 +8,7 @@
  * browser worker (webgpu, webgl, wasm, cpu) share it, and models/ never imports a backend.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
+import { drain, offer, topKHeap } from '../top-k-heap';
 
 /** The best rows for one query, best first. */
 export interface TopK {
@@ -115,76 +116,14 @@ export function dotRow(values: Float32Array, f: number, row: number, x: ArrayLik
   return s0 + s1 + (s2 + s3);
 }
 
-/**
- * Top k of y_i·x with a binary min-heap keyed by (score, -index), so that ties prefer the lower
- * index like a stable descending sort.
- */
+/** Top k of y_i·x, scored and selected in one pass (models/top-k-heap.ts). */
 function heapTopK(values: Float32Array, rows: number, f: number, x: Float32Array, k: number, allowed?: Uint8Array): TopK {
-  const cap = Math.min(k, rows);
-  const hs = new Float64Array(cap);
-  const hi = new Int32Array(cap);
-  let size = 0;
+  const heap = topKHeap(Math.min(k, rows));
   for (let i = 0; i < rows; i++) {
     if (allowed !== undefined && allowed[i] === 0) continue;
-    size = offer(hs, hi, size, cap, Math.fround(dotRow(values, f, i, x)), i);
+    offer(heap, Math.fround(dotRow(values, f, i, x)), i);
   }
-  return drainHeap(hs, hi, size);
-}
-
-/**
- * Offers (s, i) to a min-heap of at most `cap` entries holding `size` now: added while there is
- * room (sifted up), else it replaces the root when it ranks above it. Returns the new size.
- */
-function offer(hs: Float64Array, hi: Int32Array, size: number, cap: number, s: number, i: number): number {
-  if (size < cap) {
-    let c = size;
-    while (c > 0) {
-      const p = (c - 1) >> 1;
-      if (!worse(s, i, hs[p]!, hi[p]!)) break;
-      hs[c] = hs[p]!;
-      hi[c] = hi[p]!;
-      c = p;
-    }
-    hs[c] = s;
-    hi[c] = i;
-    return size + 1;
-  }
-  if (cap > 0 && worse(hs[0]!, hi[0]!, s, i)) siftDown(hs, hi, size, s, i);
-  return size;
-}
-
-/** True when (s1, i1) ranks below (s2, i2): lower score, or equal score and higher index. */
-function worse(s1: number, i1: number, s2: number, i2: number): boolean {
-  return s1 < s2 || (s1 === s2 && i1 > i2);
-}
-
-function siftDown(hs: Float64Array, hi: Int32Array, size: number, s: number, i: number): void {
-  let c = 0;
-  for (;;) {
-    const l = 2 * c + 1;
-    if (l >= size) break;
-    const r = l + 1;
-    const m = r < size && worse(hs[r]!, hi[r]!, hs[l]!, hi[l]!) ? r : l;
-    if (!worse(hs[m]!, hi[m]!, s, i)) break;
-    hs[c] = hs[m]!;
-    hi[c] = hi[m]!;
-    c = m;
-  }
-  hs[c] = s;
-  hi[c] = i;
-}
-
-function drainHeap(hs: Float64Array, hi: Int32Array, size: number): TopK {
-  const indices = new Int32Array(size);
-  const scores = new Float32Array(size);
-  for (let n = size - 1; n >= 0; n--) {
-    indices[n] = hi[0]!;
-    scores[n] = hs[0]!;
-    const lastS = hs[n]!;
-    const lastI = hi[n]!;
-    if (n > 0) siftDown(hs, hi, n, lastS, lastI);
-  }
-  return { indices, scores };
+  return drain(heap);
 }
 
 /**
@@ -194,17 +133,13 @@ function drainHeap(hs: Float64Array, hi: Int32Array, size: number): TopK {
 export function topKOfScores(scores: ArrayLike<number>, k: number, allowed?: Uint8Array): TopK {
   checkK('topKOfScores', k);
   const n = scores.length;
-  const cap = Math.min(k, n);
-  const hs = new Float64Array(cap);
-  const hi = new Int32Array(cap);
-  let size = 0;
+  const heap = topKHeap(Math.min(k, n));
   for (let i = 0; i < n; i++) {
     if (allowed !== undefined && allowed[i] === 0) continue;
     const s = scores[i]!;
-    if (Number.isNaN(s)) continue;
-    size = offer(hs, hi, size, cap, s, i);
+    if (!Number.isNaN(s)) offer(heap, s, i);
   }
-  return drainHeap(hs, hi, size);
+  return drain(heap);
 }
 
 /** Masked-out rows get this added before topk: far below any real score, but finite on every backend. */
