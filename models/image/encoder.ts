@@ -12,6 +12,7 @@
  *     32×32×24 → 16×16×48 → 16×16×64 → 8×8×128 → 8×8×128 → 4×4×192
  *   global average pool → linear 192→128 → L2 normalise = embedding
  *   heads: 16 · embedding · W + b per task
+ *   inference: embedding + the heads' expected unit class vectors (`prototypePull`), L2 normalise
  *
  * The pointwise convolutions are matrix products, so their gradients are matrix products on every
  * backend; the depthwise convolutions need the gradient kernels in `training-kernels.ts` on wasm.

@@ -82,7 +82,7 @@ export interface TrainOptions {
   phonePhotoOptions: PhonePhotoOptions;
   /** How batch norm is differentiated (`fused`: the fast hand-written gradient). */
   batchNorm: NonNullable<ForwardOptions['batchNorm']>;
-  /** Task weights, label smoothing and margin of the training loss. */
+  /** Task weights and label smoothing of the training loss. */
   loss: LossConfig;
   /**
    * What the budget counts: `wall` seconds, or `cpu` seconds of this process divided by the
