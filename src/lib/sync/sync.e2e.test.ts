@@ -245,7 +245,9 @@ describe('sync', () => {
     }, url);
     expect(online.status).toBe(200);
     expect(online.bytes).toBeGreaterThan(0);
-    expect(await page.evaluate(async (u) => (await (await caches.open('fashionml-thumbs')).match(u)) !== undefined, url)).toBe(true);
+    // The service worker answers first and stores the copy after (Workbox puts it in the cache
+    // inside the fetch event's waitUntil), so wait for the entry rather than look once.
+    await page.waitForFunction(async (u) => (await (await caches.open('fashionml-thumbs')).match(u)) !== undefined, url, { timeout: 10_000, polling: 100 });
 
     fixture.proxy.requests.length = 0;
     await browser.context.setOffline(true);
