@@ -518,9 +518,9 @@ export class RecommenderEngine {
     } else if (meta.contentModel && embedder?.embedItems) {
       // A backend fallback rebuilds with the same pack, catalog and embedder: reuse their vectors
       // (seconds of work on a 35k catalog) rather than embed every item again.
-      const previous = this.state as ModelState | undefined;
-      const reuse = previous?.content && previous.pack === pack && previous.catalog === catalog && previous.embedder === embedder;
-      content = reuse && previous.content ? previous.content : { values: embedCatalog(embedder, items, meta.contentModel.dim), cols: meta.contentModel.dim };
+      const previous = this.state as ModelState | undefined; // undefined while the constructor builds
+      const same = previous?.pack === pack && previous.catalog === catalog && previous.embedder === embedder;
+      content = (same ? previous.content : undefined) ?? { values: embedCatalog(embedder, items, meta.contentModel.dim), cols: meta.contentModel.dim };
     }
 
     const reranker = LinearReranker.fromPack(meta);
