@@ -223,3 +223,52 @@ export function phonePhotos(images: Uint8Array, rows: Int32Array, size: number, 
   rows.forEach((row, i) => phonePhotoInto(images, row, out, i, size, rng, options));
   return out;
 }
+
+/**
+ * Resizes `count` packed S×S×3 images to T×T×3 (T ≤ S) by averaging each output pixel's footprint
+ * of source pixels (area weights), which does not alias the way point sampling does.
+ */
+export function downscale(src: Uint8Array, count: number, size: number, target: number): Uint8Array {
+  if (!(Number.isInteger(target) && target >= 1 && target <= size)) throw new RangeError(`downscale: target side ${target} must be an integer in [1, ${size}]`);
+  if (src.length !== count * size * size * 3) throw new RangeError(`downscale: ${src.length} bytes is not ${count} images of ${size}×${size}×3`);
+  if (target === size) return src.slice();
+  // Per output coordinate: the source pixels it covers and how much of each (the same for x and y).
+  const scale = size / target;
+  const taps: { from: number; weights: number[] }[] = [];
+  for (let t = 0; t < target; t++) {
+    const a = t * scale;
+    const b = a + scale;
+    const from = Math.floor(a);
+    const weights: number[] = [];
+    for (let p = from; p < Math.min(size, Math.ceil(b)); p++) weights.push((Math.min(b, p + 1) - Math.max(a, p)) / scale);
+    taps.push({ from, weights });
+  }
+  const out = new Uint8Array(count * target * target * 3);
+  for (let n = 0; n < count; n++) {
+    const s = n * size * size * 3;
+    const d = n * target * target * 3;
+    for (let y = 0; y < target; y++) {
+      const ty = taps[y]!;
+      for (let x = 0; x < target; x++) {
+        const tx = taps[x]!;
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let i = 0; i < ty.weights.length; i++) {
+          for (let j = 0; j < tx.weights.length; j++) {
+            const w = ty.weights[i]! * tx.weights[j]!;
+            const p = s + ((ty.from + i) * size + tx.from + j) * 3;
+            r += w * src[p]!;
+            g += w * src[p + 1]!;
+            b += w * src[p + 2]!;
+          }
+        }
+        const o = d + (y * target + x) * 3;
+        out[o] = clamp(r);
+        out[o + 1] = clamp(g);
+        out[o + 2] = clamp(b);
+      }
+    }
+  }
+  return out;
+}

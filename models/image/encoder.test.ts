@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { augmentInto, PHONE_PHOTO, phonePhotoInto, phonePhotos } from './augment';
+import { augmentInto, downscale, PHONE_PHOTO, phonePhotoInto, phonePhotos } from './augment';
 import { SeededRandom } from '../random';
-import { createEncoder, disposeEncoder, embed, embedCatalogRows, encoderConfig, forward, getWeights, toNetworkInput, trainStep } from './encoder';
+import { computeGradients, createEncoder, disposeEncoder, embed, embedCatalogRows, encoderConfig, forward, getWeights, toNetworkInput, trainStep } from './encoder';
 import type { EncoderConfig } from './encoder';
 import { registerEncoderGradients } from './gradients';
 import { pixelThumbnails, retrievalPrecision, topK } from './retrieval';
@@ -108,6 +108,65 @@ describe('image encoder', () => {
     expect(() => fromArtifacts(parsed, weightData.slice(4))).toThrow(/bytes/);
     disposeEncoder(encoder);
     disposeEncoder(loaded);
+  });
+
+  it('trains a usage head where labels are known and ignores rows marked -1', () => {
+    const data = shapes(16, 11);
+    const config = encoderConfig({ articleType: 2, colour: 3, usage: 2 }, { inputSize: SIZE, embeddingDim: 8, blocks: CONFIG.blocks });
+    const encoder = createEncoder(tf, config, 12);
+    // Usage follows the shape on the first half; the second half has no usage value.
+    const usage = Int32Array.from(data.shape, (v, i) => (i < 8 ? v : -1));
+    const batch = { input: toNetworkInput(data.bytes, 16, SIZE), count: 16, labels: { articleType: data.shape, colour: data.colour, usage } };
+    const onlyUsage = { weights: { usage: 1 }, labelSmoothing: 0 };
+    const { value, grads } = computeGradients(tf, encoder, batch, onlyUsage);
+    // With every label unknown the usage loss is exactly zero.
+    const unknown = computeGradients(tf, encoder, { ...batch, labels: { usage: new Int32Array(16).fill(-1) } }, onlyUsage);
+    expect(value.dataSync()[0]).toBeGreaterThan(0);
+    expect(unknown.value.dataSync()[0]).toBe(0);
+    const usageGrad = grads[encoder.params.get('head/usage/w')!.name]!;
+    expect(tf.max(tf.abs(usageGrad)).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([value, unknown.value, ...Object.values(grads), ...Object.values(unknown.grads)]);
+    disposeEncoder(encoder);
+  });
+
+  it('loads a model saved before the usage head existed (no usage in its classes)', async () => {
+    const data = shapes(4, 13);
+    const encoder = createEncoder(tf, CONFIG, 14);
+    const { modelJson, weightData } = toArtifacts(CONFIG, getWeights(encoder));
+    const old = JSON.parse(JSON.stringify(modelJson)) as typeof modelJson;
+    expect(old.config.classes).not.toHaveProperty('usage');
+    expect(old.weightsManifest[0]!.weights.some((w) => w.name.startsWith('head/usage'))).toBe(false);
+    const loaded = loadEncoder(tf, old, weightData);
+    expect(Array.from(await embed(tf, loaded, data.bytes))).toEqual(Array.from(await embed(tf, encoder, data.bytes)));
+    disposeEncoder(encoder);
+    disposeEncoder(loaded);
+  });
+
+  it('downscale averages each output pixel’s footprint and keeps flat colours exact', () => {
+    // 4×4 → 2×2: each output pixel is the mean of a 2×2 block.
+    const four = Uint8Array.from({ length: 4 * 4 * 3 }, (_, k) => Math.floor(k / 3) * 10);
+    expect(Array.from(downscale(four, 1, 4, 2).filter((_, k) => k % 3 === 0))).toEqual([25, 45, 105, 125]);
+    // 16 → 12 (a 4/3 footprint) on a flat image: exactly the same colour, for every image.
+    const flat = new Uint8Array(2 * SIZE * SIZE * 3);
+    for (let k = 0; k < flat.length; k += 3) flat.set(k < SIZE * SIZE * 3 ? [200, 40, 90] : [7, 8, 9], k);
+    const small = downscale(flat, 2, SIZE, 12);
+    expect(small.length).toBe(2 * 12 * 12 * 3);
+    expect(Array.from(small.subarray(0, 3))).toEqual([200, 40, 90]);
+    expect(Array.from(small.subarray(small.length - 3))).toEqual([7, 8, 9]);
+    expect(() => downscale(flat, 2, SIZE, 20)).toThrow(/target side 20/);
+  });
+
+  it('trains on smaller photos than its input size with the same weights', () => {
+    const data = shapes(16, 15);
+    const encoder = createEncoder(tf, CONFIG, 16);
+    const small = downscale(data.bytes, 16, SIZE, 12);
+    const batch = { input: toNetworkInput(small, 16, 12), count: 16, size: 12, labels: { articleType: data.shape, colour: data.colour } };
+    const optimizer = tf.train.adam(0.01);
+    const losses: number[] = [];
+    for (let i = 0; i < 10; i++) losses.push(trainStep(tf, encoder, optimizer, batch));
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    optimizer.dispose();
+    disposeEncoder(encoder);
   });
 
   it('augmentation keeps the size and is reproducible for a seed', () => {

@@ -1,8 +1,8 @@
 /**
  * The image encoder: a compact depthwise-separable CNN over 64×64 RGB product photos, producing an
  * L2-normalised embedding (cosine similarity = dot product) and, for training, softmax heads for
- * article type, colour and gender on that embedding (scaled cosine logits, so the classes shape the
- * embedding's geometry directly).
+ * article type, colour, gender and usage on that embedding (scaled cosine logits, so the classes
+ * shape the embedding's geometry directly).
  *
  * Written with tfjs-core ops and `tf.variable`s only, so one definition trains in Node and runs in
  * the browser worker on any backend. Layout (default widths):
@@ -23,7 +23,7 @@ import { sumLeading } from './gradients';
 
 type TF = typeof tfc;
 
-export const TASKS = ['articleType', 'colour', 'gender'] as const;
+export const TASKS = ['articleType', 'colour', 'gender', 'usage'] as const;
 export type Task = (typeof TASKS)[number];
 
 export interface BlockConfig {
@@ -38,8 +38,8 @@ export interface EncoderConfig {
   inputSize: number;
   blocks: BlockConfig[];
   embeddingDim: number;
-  /** Classes per task (0 leaves a task out). */
-  classes: Record<Task, number>;
+  /** Classes per task (0 or absent leaves a task out: models saved before `usage` lack it). */
+  classes: Partial<Record<Task, number>>;
   /** Scale of the cosine logits. */
   headScale: number;
   /** Momentum of the batch-norm moving statistics. */
@@ -65,7 +65,7 @@ export const DEFAULT_BLOCKS: BlockConfig[] = [
 /** The pull new models embed with: the plain expected prototype of article type and colour. */
 export const DEFAULT_PROTOTYPE_PULL: Partial<Record<Task, number>> = { articleType: 1, colour: 1 };
 
-export function encoderConfig(classes: Record<Task, number>, overrides: Partial<Omit<EncoderConfig, 'classes'>> = {}): EncoderConfig {
+export function encoderConfig(classes: Partial<Record<Task, number>>, overrides: Partial<Omit<EncoderConfig, 'classes'>> = {}): EncoderConfig {
   const config: EncoderConfig = {
     inputSize: 64,
     blocks: DEFAULT_BLOCKS,
@@ -110,6 +110,12 @@ function gaussian(seed: number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 
+/** Classes of `task`'s head; 0 when the model has none. */
+export function classCount(config: EncoderConfig, task: Task): number {
+  const n = config.classes[task] ?? 0;
+  return n > 0 ? n : 0;
+}
+
 /** Names and shapes of every weight, trainable first then state, in storage order. */
 export function weightSpecs(config: EncoderConfig): { name: string; shape: number[]; trainable: boolean; init: 'he' | 'zeros' | 'ones' }[] {
   const specs: { name: string; shape: number[]; trainable: boolean; init: 'he' | 'zeros' | 'ones' }[] = [];
@@ -124,8 +130,8 @@ export function weightSpecs(config: EncoderConfig): { name: string; shape: numbe
   specs.push({ name: 'proj/w', shape: [channels, config.embeddingDim], trainable: true, init: 'he' });
   specs.push({ name: 'proj/b', shape: [config.embeddingDim], trainable: true, init: 'zeros' });
   for (const task of TASKS) {
-    const n = config.classes[task];
-    if (n <= 0) continue;
+    const n = classCount(config, task);
+    if (n === 0) continue;
     specs.push({ name: `head/${task}/w`, shape: [config.embeddingDim, n], trainable: true, init: 'he' });
     specs.push({ name: `head/${task}/b`, shape: [n], trainable: true, init: 'zeros' });
   }
@@ -268,7 +274,7 @@ export function forward(tf: TF, encoder: Encoder, input: tfc.Tensor4D, training:
   const embedding = tf.mul(projected, tf.rsqrt(tf.add(tf.sum(tf.square(projected), 1, true), 1e-12))) as tfc.Tensor2D;
   const logits: ForwardResult['logits'] = {};
   for (const task of TASKS) {
-    if (config.classes[task] <= 0) continue;
+    if (classCount(config, task) === 0) continue;
     const w = get(encoder.params, `head/${task}/w`) as tfc.Tensor2D;
     logits[task] = tf.add(tf.mul(tf.matMul(embedding, w), config.headScale), get(encoder.params, `head/${task}/b`)) as tfc.Tensor2D;
   }
@@ -331,15 +337,18 @@ export async function embedCatalogRows(tf: TF, encoder: Encoder, rows: readonly 
 export interface TrainBatch {
   input: Float32Array;
   count: number;
+  /** Side of the batch's images before space-to-depth (default: the model's `inputSize`). */
+  size?: number;
   labels: Partial<Record<Task, Int32Array>>;
 }
 
 export interface LossConfig {
-  weights: Record<Task, number>;
+  /** Weight of each task's cross-entropy (absent or 0: the task is not trained). */
+  weights: Partial<Record<Task, number>>;
   labelSmoothing: number;
 }
 
-export const DEFAULT_LOSS: LossConfig = { weights: { articleType: 1, colour: 1, gender: 0.3 }, labelSmoothing: 0.1 };
+export const DEFAULT_LOSS: LossConfig = { weights: { articleType: 1, colour: 1, gender: 0.3, usage: 0.3 }, labelSmoothing: 0.1 };
 
 function oneHot(labels: Int32Array, classes: number, smoothing: number): Float32Array {
   const out = new Float32Array(labels.length * classes);
@@ -398,12 +407,13 @@ export function computeGradients(
   normaliser = batch.count,
 ): { value: tfc.Scalar; grads: tfc.NamedTensorMap } {
   const { config } = encoder;
-  const half = config.inputSize / 2;
+  const half = (batch.size ?? config.inputSize) / 2;
   const targets: Partial<Record<Task, tfc.Tensor2D>> = {};
   for (const task of TASKS) {
     const labels = batch.labels[task];
-    if (!labels || config.classes[task] <= 0 || loss.weights[task] === 0) continue;
-    targets[task] = tf.tensor2d(oneHot(labels, config.classes[task], loss.labelSmoothing), [batch.count, config.classes[task]]);
+    const classes = classCount(config, task);
+    if (!labels || classes === 0 || !loss.weights[task]) continue;
+    targets[task] = tf.tensor2d(oneHot(labels, classes, loss.labelSmoothing), [batch.count, classes]);
   }
   const input = tf.tensor4d(batch.input, [batch.count, half, half, 12]);
   let moments: ForwardResult['moments'] = [];
@@ -417,7 +427,7 @@ export function computeGradients(
       const logits = result.logits[task];
       if (!target || !logits) continue;
       const ce = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)))) as tfc.Scalar;
-      total = tf.add(total, tf.mul(ce, loss.weights[task] / normaliser));
+      total = tf.add(total, tf.mul(ce, (loss.weights[task] ?? 0) / normaliser));
     }
     return total;
   }, vars);

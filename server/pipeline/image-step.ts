@@ -11,6 +11,7 @@ import type { CatalogItem } from '../../models/catalog/item';
 import { embed } from '../../models/image/encoder';
 import type { Encoder } from '../../models/image/encoder';
 import type { EncoderInputIndex } from '../ingest/images';
+import { catalogLabels } from '../train/image-data';
 import type { LabelledImages } from '../train/image-data';
 import { evaluateEncoder, prepareBackend, saveEncoder, splitByPhoto, trainEncoder } from '../train/image-encoder';
 
@@ -24,12 +25,6 @@ export interface ImageStepResult {
   embeddings: Float32Array;
   dim: number;
   photos: number;
-}
-
-function labels(values: string[]): { index: Int32Array; names: string[] } {
-  const names = [...new Set(values)].sort();
-  const at = new Map(names.map((name, i) => [name, i]));
-  return { index: Int32Array.from(values, (v) => at.get(v) ?? 0), names };
 }
 
 /** The packed photos of `items` (in the packed file's row order) with their labels; null when ingest read no photos. */
@@ -48,17 +43,13 @@ export async function loadCatalogPhotos(imagesDir: string, items: readonly Catal
   const images = new Uint8Array(rows.length * rowBytes);
   rows.forEach((row, k) => images.set(bytes.subarray(row * rowBytes, (row + 1) * rowBytes), k * rowBytes));
   const kept = rows.map((row) => byId.get(index.ids[row] as string) as CatalogItem);
-  const articleType = labels(kept.map((item) => item.articleType));
-  const colour = labels(kept.map((item) => item.colour));
-  const gender = labels(kept.map((item) => item.gender));
   return {
     images,
     size,
     count: rows.length,
     ids: kept.map((item) => item.id),
     sha256: rows.map((row) => index.sha256[row] as string),
-    labels: { articleType: articleType.index, colour: colour.index, gender: gender.index },
-    classes: { articleType: articleType.names, colour: colour.names, gender: gender.names },
+    ...catalogLabels(kept),
   };
 }
 

@@ -51,7 +51,8 @@ describe('data-parallel encoder replicas', () => {
     const local = new LocalReplica(data, SETUP);
     try {
       for (let step = 0; step < 3; step++) {
-        const share = { rows: Int32Array.from({ length: 12 }, (_, i) => (step * 12 + i) % 48), seed: 100 + step, batchRows: 24 };
+        // The last step trains on downscaled photos, as the low-resolution phase does.
+        const share = { rows: Int32Array.from({ length: 12 }, (_, i) => (step * 12 + i) % 48), seed: 100 + step, batchRows: 24, ...(step === 2 ? { size: 8 } : {}) };
         const [a, b] = await Promise.all([local.compute(share), worker.compute(share)]);
         expect(b.loss).toBe(a.loss);
         b.grads.forEach((g, i) => expect(g).toEqual(a.grads[i]));
@@ -89,6 +90,21 @@ describe('data-parallel encoder replicas', () => {
       half.dispose();
     }
   }, 60_000);
+
+  it('gives a head whose task has no weight in the loss a zero gradient, so it stays as it is', async () => {
+    const replica = new LocalReplica(data, { ...SETUP, loss: { weights: { articleType: 1, colour: 1 }, labelSmoothing: 0 } });
+    try {
+      const names = [...replica.encoder.params.keys()];
+      const { grads } = await replica.compute({ rows: Int32Array.of(0, 1, 2, 3), seed: 1, batchRows: 4 });
+      const gender = grads[names.indexOf('head/gender/w')]!;
+      expect(gender.length).toBe(8 * 2);
+      expect(gender.every((g) => g === 0)).toBe(true);
+      expect(grads[names.indexOf('head/colour/w')]!.some((g) => g !== 0)).toBe(true);
+    } finally {
+      await replica.close();
+      replica.dispose();
+    }
+  });
 
   it('averages batch-norm statistics across replicas and keeps trainable weights as they are', () => {
     const a = [

@@ -15,10 +15,10 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { augmentInto, phonePhotoInto } from '../../models/image/augment';
+import { augmentInto, downscale, phonePhotoInto } from '../../models/image/augment';
 import type { AugmentOptions, PhonePhotoOptions } from '../../models/image/augment';
 import { computeGradients, createEncoder, disposeEncoder, encoderConfig, getWeights, toNetworkInput } from '../../models/image/encoder';
-import type { Encoder, EncoderConfig, ForwardOptions, LossConfig, NamedWeight, TrainBatch } from '../../models/image/encoder';
+import type { Encoder, EncoderConfig, ForwardOptions, LossConfig, NamedWeight, Task, TrainBatch } from '../../models/image/encoder';
 import { registerEncoderGradients } from '../../models/image/gradients';
 import { registerTrainingKernels } from '../../models/image/training-kernels';
 import { SeededRandom } from '../../models/random';
@@ -39,7 +39,7 @@ export async function prepareBackend(backend: TrainBackend = 'wasm'): Promise<ty
 export interface ReplicaData {
   images: Uint8Array;
   size: number;
-  labels: { articleType: Int32Array; colour: Int32Array; gender: Int32Array };
+  labels: Partial<Record<Task, Int32Array>>;
 }
 
 /** Everything that makes two replicas identical: same weights, same optimiser, same batches. */
@@ -62,6 +62,8 @@ export interface ShareOfStep {
   seed: number;
   /** Rows in the whole batch (all replicas together): the loss's divisor. */
   batchRows: number;
+  /** Side the images are trained at this step (default: the packed photos' side). */
+  size?: number;
 }
 
 export interface ReplicaGradients {
@@ -80,23 +82,24 @@ export interface Replica {
   close(): Promise<void>;
 }
 
-/** Augments `rows` into a training batch (phone photos for a `phonePhoto` share of them). */
-export function prepareBatch(data: ReplicaData, rows: Int32Array, rng: SeededRandom, setup: Pick<ReplicaSetup, 'augment' | 'phonePhoto' | 'phonePhotoOptions'>): TrainBatch {
+/**
+ * Augments `rows` into a training batch (phone photos for a `phonePhoto` share of them), downscaled
+ * to `size` when that is below the packed photos' side.
+ */
+export function prepareBatch(data: ReplicaData, rows: Int32Array, rng: SeededRandom, setup: Pick<ReplicaSetup, 'augment' | 'phonePhoto' | 'phonePhotoOptions'>, size = data.size): TrainBatch {
   const bytes = new Uint8Array(rows.length * data.size * data.size * 3);
-  const count = data.labels.articleType.length;
+  const count = data.images.length / (data.size * data.size * 3);
   rows.forEach((row, i) => {
     if (!Number.isInteger(row) || row < 0 || row >= count) throw new RangeError(`Training row ${row} is outside the ${count} photos`);
     if (rng.next() < setup.phonePhoto) phonePhotoInto(data.images, row, bytes, i, data.size, rng, setup.phonePhotoOptions);
     else augmentInto(data.images, row, bytes, i, data.size, rng, setup.augment);
   });
+  const pixels = size === data.size ? bytes : downscale(bytes, rows.length, data.size, size);
   return {
-    input: toNetworkInput(bytes, rows.length, data.size),
+    input: toNetworkInput(pixels, rows.length, size),
     count: rows.length,
-    labels: {
-      articleType: Int32Array.from(rows, (r) => data.labels.articleType[r] as number),
-      colour: Int32Array.from(rows, (r) => data.labels.colour[r] as number),
-      gender: Int32Array.from(rows, (r) => data.labels.gender[r] as number),
-    },
+    size,
+    labels: Object.fromEntries(Object.entries(data.labels).map(([task, labels]) => [task, Int32Array.from(rows, (r) => labels[r] as number)])),
   };
 }
 
@@ -104,7 +107,6 @@ export function prepareBatch(data: ReplicaData, rows: Int32Array, rng: SeededRan
 export class LocalReplica implements Replica {
   readonly encoder: Encoder;
   private readonly optimizer: tf.AdamOptimizer;
-  private readonly names: string[];
 
   constructor(
     private readonly data: ReplicaData,
@@ -112,16 +114,16 @@ export class LocalReplica implements Replica {
   ) {
     this.encoder = createEncoder(tf, encoderConfig(setup.classes, { inputSize: data.size, ...setup.config }), setup.seed);
     this.optimizer = tf.train.adam(setup.learningRate);
-    this.names = [...this.encoder.params.values()].map((v) => v.name);
   }
 
   compute(share: ShareOfStep): Promise<ReplicaGradients> {
-    const batch = prepareBatch(this.data, share.rows, new SeededRandom(share.seed), this.setup);
+    const batch = prepareBatch(this.data, share.rows, new SeededRandom(share.seed), this.setup, share.size);
     const { value, grads } = computeGradients(tf, this.encoder, batch, this.setup.loss, { batchNorm: this.setup.batchNorm }, share.batchRows);
     const loss = value.dataSync()[0] as number;
-    const arrays = this.names.map((name) => {
-      const g = grads[name];
-      if (!g) throw new Error(`No gradient for ${name}`);
+    const arrays = [...this.encoder.params.values()].map((v) => {
+      const g = grads[v.name];
+      // A head whose task has no weight in the loss has no gradient: it stays as it is.
+      if (!g) return new Float32Array(v.size);
       // A copy of its own: the arrays are transferred to the trainer thread.
       return new Float32Array(g.dataSync());
     });

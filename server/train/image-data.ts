@@ -9,6 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { importKaggleStyles } from '../ingest/kaggle-catalog';
 import { processImages } from '../ingest/images';
 import type { EncoderInputIndex } from '../ingest/images';
+import { TASKS } from '../../models/image/encoder';
+import type { Task } from '../../models/image/encoder';
 import type { CatalogItem } from '../ingest/types';
 
 export interface LabelledImages {
@@ -18,9 +20,27 @@ export interface LabelledImages {
   count: number;
   ids: string[];
   sha256: string[];
-  /** Class index of each row for every task, and each task's class names. */
-  labels: { articleType: Int32Array; colour: Int32Array; gender: Int32Array };
-  classes: { articleType: string[]; colour: string[]; gender: string[] };
+  /** Class index of each row for every task (-1: the item has no value), and each task's class names. */
+  labels: Record<Task, Int32Array>;
+  classes: Record<Task, string[]>;
+}
+
+/**
+ * The supervision of every encoder task for `items`, in their order: class names sorted, and each
+ * item's class index, or -1 where the item has no value (usage is optional in the catalog), so
+ * that row adds nothing to that task's loss.
+ */
+export function catalogLabels(items: readonly CatalogItem[]): Pick<LabelledImages, 'labels' | 'classes'> {
+  const labels = {} as Record<Task, Int32Array>;
+  const classes = {} as Record<Task, string[]>;
+  for (const task of TASKS) {
+    const values = items.map((item) => item[task]);
+    const names = [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))].sort();
+    const at = new Map(names.map((name, i) => [name, i]));
+    labels[task] = Int32Array.from(values, (v) => (v === undefined ? -1 : (at.get(v) ?? -1)));
+    classes[task] = names;
+  }
+  return { labels, classes };
 }
 
 export interface LoadOptions {
@@ -46,12 +66,6 @@ async function catalogOf(options: LoadOptions): Promise<{ items: readonly Catalo
   const stylesCsv = resolve(options.stylesCsv);
   const imported = await importKaggleStyles(stylesCsv);
   return { items: imported.accepted, catalogDir: dirname(stylesCsv), source: stylesCsv };
-}
-
-function indexLabels(values: string[]): { index: Int32Array; names: string[] } {
-  const names = [...new Set(values)].sort();
-  const at = new Map(names.map((name, i) => [name, i]));
-  return { index: Int32Array.from(values, (v) => at.get(v) ?? 0), names };
 }
 
 /** Reads (or first builds) the packed encoder input and the labels of its rows. */
@@ -80,16 +94,5 @@ export async function loadLabelledImages(options: LoadOptions): Promise<Labelled
     if (!item) throw new Error(`Encoder input row ${id} (${indexFile}) is not in ${catalog.source}: use a cacheDir per catalog`);
     return item;
   });
-  const articleType = indexLabels(items.map((item) => item.articleType));
-  const colour = indexLabels(items.map((item) => item.colour));
-  const gender = indexLabels(items.map((item) => item.gender));
-  return {
-    images,
-    size,
-    count: index.count,
-    ids: index.ids,
-    sha256: index.sha256,
-    labels: { articleType: articleType.index, colour: colour.index, gender: gender.index },
-    classes: { articleType: articleType.names, colour: colour.names, gender: gender.names },
-  };
+  return { images, size, count: index.count, ids: index.ids, sha256: index.sha256, ...catalogLabels(items) };
 }

@@ -92,6 +92,12 @@ export interface TrainOptions {
   clock: 'wall' | 'cpu';
   /** With `clock: 'cpu'`: stop anyway after this many wall-clock seconds. */
   maxWallSeconds?: number;
+  /**
+   * Progressive resizing: the first `share` of the budget trains on photos downscaled to `size`
+   * (cheaper steps, so more of them), the rest at full size. The network is fully convolutional with
+   * a global pool, so the same weights take both sizes; null trains at full size throughout.
+   */
+  lowResolution: { size: number; share: number } | null;
   /** Data-parallel replicas, each in its own worker thread (1: train in this thread). Default `defaultReplicas()`. */
   replicas?: number;
   config?: Partial<Omit<EncoderConfig, 'classes'>>;
@@ -122,6 +128,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   batchNorm: 'fused',
   loss: DEFAULT_LOSS,
   clock: 'wall',
+  lowResolution: null,
 };
 
 export interface TrainResult {
@@ -155,7 +162,7 @@ export async function trainEncoder(data: LabelledImages, rows: Int32Array, optio
   const o = { ...DEFAULT_TRAIN, ...options };
   const replicaCount = Math.max(1, Math.floor(o.replicas ?? defaultReplicas()));
   const setup: ReplicaSetup = {
-    classes: { articleType: data.classes.articleType.length, colour: data.classes.colour.length, gender: data.classes.gender.length },
+    classes: Object.fromEntries(Object.entries(data.classes).map(([task, names]) => [task, names.length])),
     config: { ...o.config },
     seed: o.seed,
     learningRate: o.learningRate,
@@ -215,10 +222,11 @@ export async function trainEncoder(data: LabelledImages, rows: Int32Array, optio
         }
         const picked = order.subarray(b, b + o.batchSize);
         const stepSeed = rng.int(2 ** 31);
+        const low = o.lowResolution && used() < o.lowResolution.share ? { size: o.lowResolution.size } : {};
         const shares = replicas.map((replica, r) => {
           const from = Math.floor((r * picked.length) / replicaCount);
           const to = Math.floor(((r + 1) * picked.length) / replicaCount);
-          return replica.compute({ rows: picked.slice(from, to), seed: stepSeed + r, batchRows: picked.length });
+          return replica.compute({ rows: picked.slice(from, to), seed: stepSeed + r, batchRows: picked.length, ...low });
         });
         const { loss, grads } = addGradients(await Promise.all(shares));
         const progress = Math.min(1, steps / Math.max(1, plannedSteps));
