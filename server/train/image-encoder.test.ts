@@ -8,8 +8,8 @@ import { embed } from '../../models/image/encoder';
 import { loadEncoder } from '../../models/image/serialize';
 import type { EncoderModelJson } from '../../models/image/serialize';
 import { importKaggleStyles } from '../ingest/kaggle-catalog';
-import { loadLabelledImages } from './image-data';
-import { splitByPhoto, trainImageEncoderFromCatalog } from './image-encoder';
+import { catalogLabels, loadLabelledImages } from './image-data';
+import { splitByPhoto, trainEncoder, trainImageEncoderFromCatalog } from './image-encoder';
 
 const STYLES = join(import.meta.dirname, '../../../shared/data/myntra-fashion-small/styles.csv');
 
@@ -26,6 +26,15 @@ describe('splitByPhoto', () => {
   });
 });
 
+describe('trainEncoder options', () => {
+  it('refuses a low-resolution phase the photos cannot be downscaled to', async () => {
+    const data = { images: new Uint8Array(2 * 16 * 16 * 3), size: 16, count: 2, ids: ['a', 'b'], sha256: ['x', 'y'], ...catalogLabels([]) };
+    for (const lowResolution of [{ size: 7, share: 0.5 }, { size: 32, share: 0.5 }, { size: 8, share: 2 }]) {
+      await expect(trainEncoder(data, Int32Array.of(0, 1), { lowResolution, replicas: 1 })).rejects.toThrow(/lowResolution needs an even size in \[8, 16\]/);
+    }
+  });
+});
+
 describe.skipIf(!existsSync(STYLES))(`trainImageEncoderFromCatalog (needs ${STYLES})`, () => {
   it('trains on a small cut of the catalog, saves a model that loads, and reports its metrics', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fashionml-image-encoder-'));
@@ -39,7 +48,8 @@ describe.skipIf(!existsSync(STYLES))(`trainImageEncoderFromCatalog (needs ${STYL
         cacheDir: join(dir, 'cache'),
         outDir: out,
         budgetSeconds: 2,
-        train: { batchSize: 16, maxEpochs: 2, config: { blocks: [{ channels: 8, stride: 2 }, { channels: 16, stride: 2 }], embeddingDim: 16 } },
+        // Half the budget on 32-pixel photos: the progressive-resizing path, end to end.
+        train: { batchSize: 16, maxEpochs: 2, lowResolution: { size: 32, share: 0.5 }, config: { blocks: [{ channels: 8, stride: 2 }, { channels: 16, stride: 2 }], embeddingDim: 16 } },
         onProgress: (e) => phases.add(e.phase),
       });
       expect(modelDir).toBe(out);

@@ -161,6 +161,10 @@ export function defaultReplicas(): number {
 export async function trainEncoder(data: LabelledImages, rows: Int32Array, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
   const o = { ...DEFAULT_TRAIN, ...options };
   const replicaCount = Math.max(1, Math.floor(o.replicas ?? defaultReplicas()));
+  const low = o.lowResolution;
+  if (low && !(Number.isInteger(low.size) && low.size % 2 === 0 && low.size >= 8 && low.size <= data.size && low.share >= 0 && low.share <= 1)) {
+    throw new RangeError(`trainEncoder: lowResolution needs an even size in [8, ${data.size}] and a share in [0, 1], got ${JSON.stringify(low)}`);
+  }
   const setup: ReplicaSetup = {
     classes: Object.fromEntries(Object.entries(data.classes).map(([task, names]) => [task, names.length])),
     config: { ...o.config },
@@ -222,11 +226,11 @@ export async function trainEncoder(data: LabelledImages, rows: Int32Array, optio
         }
         const picked = order.subarray(b, b + o.batchSize);
         const stepSeed = rng.int(2 ** 31);
-        const low = o.lowResolution && used() < o.lowResolution.share ? { size: o.lowResolution.size } : {};
+        const size = low && used() < low.share ? { size: low.size } : {};
         const shares = replicas.map((replica, r) => {
           const from = Math.floor((r * picked.length) / replicaCount);
           const to = Math.floor(((r + 1) * picked.length) / replicaCount);
-          return replica.compute({ rows: picked.slice(from, to), seed: stepSeed + r, batchRows: picked.length, ...low });
+          return replica.compute({ rows: picked.slice(from, to), seed: stepSeed + r, batchRows: picked.length, ...size });
         });
         const { loss, grads } = addGradients(await Promise.all(shares));
         const progress = Math.min(1, steps / Math.max(1, plannedSteps));
