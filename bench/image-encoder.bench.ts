@@ -3,7 +3,7 @@
  *
  * - training speed on wasm in one thread against data-parallel replicas in worker threads (one per
  *   core, up to two; BENCH_REPLICAS), each sampled for BENCH_SPEED_S seconds (default 40) in the
- *   same run;
+ *   same run, at full size;
  * - a training run for a time budget (BENCH_BUDGET_S, default 1800: the 30-minute target) at the
  *   pipeline's embedding size (BENCH_DIM, default 64), or the figures recorded with a model already
  *   trained by `server/train/image-encoder.ts` when BENCH_MODEL names its folder;
@@ -17,6 +17,7 @@
  *   npx tsx bench/image-encoder.bench.ts
  *   BENCH_MODEL=.data/image-encoder/model npx tsx bench/image-encoder.bench.ts
  *   BENCH_CLOCK=cpu npx tsx bench/image-encoder.bench.ts   (budget in CPU seconds on a shared machine)
+ *   BENCH_LOW_RES=none npx tsx bench/image-encoder.bench.ts (full-size photos from the first step)
  *
  * Prints a table and writes bench-results/image-encoder.json.
  */
@@ -32,7 +33,7 @@ import { loadEncoder, WEIGHTS_FILE } from '../models/image/serialize';
 import type { EncoderModelJson } from '../models/image/serialize';
 import { loadLabelledImages } from '../server/train/image-data';
 import { DEFAULT_EMBEDDING_DIM } from '../server/pipeline/image-step';
-import { DEFAULT_TRAIN, defaultReplicas, evaluateEncoder, PHONE_QUERY_SEED, prepareBackend, splitByPhoto, trainEncoder } from '../server/train/image-encoder';
+import { DEFAULT_TRAIN, defaultReplicas, evaluateEncoder, parseLowResolution, PHONE_QUERY_SEED, prepareBackend, splitByPhoto, trainEncoder } from '../server/train/image-encoder';
 import type { EpochStats } from '../server/train/image-encoder';
 
 const MODEL_DIR = process.env.BENCH_MODEL;
@@ -43,6 +44,8 @@ const CLOCK = process.env.BENCH_CLOCK === 'cpu' ? 'cpu' : 'wall';
 const REPLICAS = Number(process.env.BENCH_REPLICAS ?? defaultReplicas());
 /** Embedding size (default 64, what the pipeline ships). */
 const DIM = Number(process.env.BENCH_DIM ?? DEFAULT_EMBEDDING_DIM);
+/** Low-resolution first phase, `SIZE@SHARE` or `none` (default: the trainer's). */
+const LOW_RES = process.env.BENCH_LOW_RES ? parseLowResolution(process.env.BENCH_LOW_RES) : DEFAULT_TRAIN.lowResolution;
 /** Seconds of each training-speed sample (one replica, then REPLICAS), 0 to skip. */
 const SPEED_S = Number(process.env.BENCH_SPEED_S ?? 40);
 
@@ -55,7 +58,8 @@ async function main(): Promise<void> {
   const speed: { replicas: number; imagesPerSecond: number; steps: number }[] = [];
   if (SPEED_S > 0) {
     for (const replicas of [...new Set([1, REPLICAS])]) {
-      const run = await trainEncoder(data, split.train, { budgetSeconds: SPEED_S, replicas, config: { embeddingDim: DIM } });
+      // Full-size photos throughout: the speed of one step at the network's input size.
+      const run = await trainEncoder(data, split.train, { budgetSeconds: SPEED_S, replicas, lowResolution: null, config: { embeddingDim: DIM } });
       // The first steps warm the kernels up: count the whole run, the way a training run pays for it.
       const images = run.epochs.reduce((n, e) => n + e.images, 0);
       speed.push({ replicas, imagesPerSecond: images / run.epochs.reduce((t, e) => t + e.seconds, 0), steps: run.steps });
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
     trainCpuSeconds = Number((modelJson.meta.metrics as { trainCpuSeconds?: number } | undefined)?.trainCpuSeconds ?? NaN);
     trainedHere = false;
   } else {
-    const result = await trainEncoder(data, split.train, { budgetSeconds: BUDGET_S, clock: CLOCK, replicas: REPLICAS, config: { embeddingDim: DIM } });
+    const result = await trainEncoder(data, split.train, { budgetSeconds: BUDGET_S, clock: CLOCK, replicas: REPLICAS, lowResolution: LOW_RES, config: { embeddingDim: DIM } });
     encoder = result.encoder;
     epochs = result.epochs;
     trainSeconds = result.trainSeconds;
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
     data: { photos: data.count, trainRows: split.train.length, queryRows: split.queries.length, groups: new Set(split.group).size },
     model: { params: parameterCount(encoder.config), paramsWithoutHeads: parameterCount(encoder.config, false), embeddingDim: encoder.config.embeddingDim, blocks: encoder.config.blocks },
     trainingSpeed: { backend: 'wasm', batch: DEFAULT_TRAIN.batchSize, secondsEach: SPEED_S, runs: speed },
-    training: { backend: 'wasm', replicas: trainedHere ? REPLICAS : 'see the model folder', trainedHere, trainSeconds, trainCpuSeconds, epochs, imagesPerSecond, secondsPerFullEpoch: split.train.length / imagesPerSecond, epochsDone: epochs.reduce((n, e) => n + e.images, 0) / split.train.length, options: trainedHere ? { ...DEFAULT_TRAIN, budgetSeconds: BUDGET_S, clock: CLOCK, phonePhotoOptions: undefined, augment: undefined } : 'see the model folder' },
+    training: { backend: 'wasm', replicas: trainedHere ? REPLICAS : 'see the model folder', trainedHere, trainSeconds, trainCpuSeconds, epochs, imagesPerSecond, secondsPerFullEpoch: split.train.length / imagesPerSecond, epochsDone: epochs.reduce((n, e) => n + e.images, 0) / split.train.length, options: trainedHere ? { ...DEFAULT_TRAIN, budgetSeconds: BUDGET_S, clock: CLOCK, lowResolution: LOW_RES, phonePhotoOptions: undefined, augment: undefined } : 'see the model folder' },
     embedding: { backend: 'wasm', batch: 256, imagesPerSecond: embedPerSecond },
     prototypePull: { encoder: encoder.config.prototypePull ?? null, other: otherPull ?? null },
     retrieval: { encoder: ours.retrieval, encoderOtherPull: other.retrieval, rawPixels16: baseline },

@@ -9,7 +9,7 @@ import { loadEncoder } from '../../models/image/serialize';
 import type { EncoderModelJson } from '../../models/image/serialize';
 import { importKaggleStyles } from '../ingest/kaggle-catalog';
 import { catalogLabels, loadLabelledImages } from './image-data';
-import { splitByPhoto, trainEncoder, trainImageEncoderFromCatalog } from './image-encoder';
+import { parseLowResolution, splitByPhoto, trainEncoder, trainImageEncoderFromCatalog } from './image-encoder';
 
 const STYLES = join(import.meta.dirname, '../../../shared/data/myntra-fashion-small/styles.csv');
 
@@ -27,6 +27,12 @@ describe('splitByPhoto', () => {
 });
 
 describe('trainEncoder options', () => {
+  it('reads --low-res as SIZE@SHARE or none, and says what it expected otherwise', () => {
+    expect(parseLowResolution('48@0.6')).toEqual({ size: 48, share: 0.6 });
+    expect(parseLowResolution('none')).toBeNull();
+    expect(() => parseLowResolution('48')).toThrow(/expected SIZE@SHARE \(e\.g\. 48@0\.6\) or none, got "48"/);
+  });
+
   it('refuses a low-resolution phase the photos cannot be downscaled to', async () => {
     const data = { images: new Uint8Array(2 * 16 * 16 * 3), size: 16, count: 2, ids: ['a', 'b'], sha256: ['x', 'y'], ...catalogLabels([]) };
     for (const lowResolution of [{ size: 7, share: 0.5 }, { size: 32, share: 0.5 }, { size: 8, share: 2 }]) {

@@ -17,7 +17,7 @@
  *
  *   npx tsx server/train/image-encoder.ts [--budget-s 600] [--out DIR] [--styles CSV] [--cache DIR]
  *     [--seed 1] [--phone 0.1] [--batch-norm fused|tape] [--clock wall|cpu] [--max-wall-s S]
- *     [--replicas N] [--dim 128]
+ *     [--replicas N] [--dim 128] [--low-res SIZE@SHARE|none] [--pool-blocks 0,2]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -400,9 +400,17 @@ export async function trainImageEncoderFromCatalog(options: CatalogTrainOptions)
     replicas: result.replicas,
   };
   const modelDir = resolve(options.outDir);
-  await saveEncoder(result.encoder, modelDir, { metrics, retrieval: ev.retrieval, phoneRetrieval: ev.phoneRetrieval, trainSeconds: result.trainSeconds, epochs: result.epochs, classes: data.classes, seed: options.seed ?? 1, splitSeed: 42 });
+  await saveEncoder(result.encoder, modelDir, { metrics, retrieval: ev.retrieval, phoneRetrieval: ev.phoneRetrieval, trainSeconds: result.trainSeconds, epochs: result.epochs, classes: data.classes, seed: options.seed ?? 1, splitSeed: 42, lowResolution: options.train?.lowResolution !== undefined ? options.train.lowResolution : DEFAULT_TRAIN.lowResolution });
   disposeEncoder(result.encoder);
   return { modelDir, metrics, classes: data.classes };
+}
+
+/** `--low-res 48@0.6` (side @ share of the budget) or `none`. */
+export function parseLowResolution(text: string): TrainOptions['lowResolution'] {
+  if (text === 'none') return null;
+  const match = /^(\d+)@(\d*\.?\d+)$/.exec(text);
+  if (!match) throw new Error(`--low-res: expected SIZE@SHARE (e.g. 48@0.6) or none, got "${text}"`);
+  return { size: Number(match[1]), share: Number(match[2]) };
 }
 
 function arg(name: string, fallback: string): string {
@@ -418,14 +426,26 @@ async function main(): Promise<void> {
   const maxWall = arg('--max-wall-s', '');
   const replicas = Number(arg('--replicas', String(defaultReplicas())));
   const dim = Number(arg('--dim', '128'));
-  console.log(`budget ${budget} s (${clock} clock${maxWall ? `, at most ${maxWall} s wall` : ''}), ${replicas} replica(s), ${dim}-d, phone-photo share ${phone}, batch norm ${batchNorm}`);
+  const lowResolution = parseLowResolution(arg('--low-res', DEFAULT_TRAIN.lowResolution ? `${DEFAULT_TRAIN.lowResolution.size}@${DEFAULT_TRAIN.lowResolution.share}` : 'none'));
+  const poolBlocks = arg('--pool-blocks', '');
+  console.log(
+    `budget ${budget} s (${clock} clock${maxWall ? `, at most ${maxWall} s wall` : ''}), ${replicas} replica(s), ${dim}-d, phone-photo share ${phone}, batch norm ${batchNorm}, low resolution ${lowResolution ? `${lowResolution.size} px for ${lowResolution.share} of the budget` : 'none'}`,
+  );
   const { modelDir, metrics } = await trainImageEncoderFromCatalog({
     stylesCsv: arg('--styles', '../shared/data/myntra-fashion-small/styles.csv'),
     cacheDir: arg('--cache', '.data/image-encoder'),
     outDir: arg('--out', '.data/image-encoder/model'),
     budgetSeconds: budget,
     seed: Number(arg('--seed', '1')),
-    train: { phonePhoto: phone, batchNorm, clock, replicas, config: { embeddingDim: dim }, ...(maxWall ? { maxWallSeconds: Number(maxWall) } : {}) },
+    train: {
+      phonePhoto: phone,
+      batchNorm,
+      clock,
+      replicas,
+      lowResolution,
+      config: { embeddingDim: dim, ...(poolBlocks ? { poolBlocks: poolBlocks.split(',').map(Number) } : {}) },
+      ...(maxWall ? { maxWallSeconds: Number(maxWall) } : {}),
+    },
     onProgress: (e) => {
       if (e.phase === 'epoch') console.log(`epoch ${e.epoch.epoch}: ${e.epoch.seconds.toFixed(0)} s, ${e.epoch.imagesPerSecond.toFixed(0)} img/s, loss ${e.epoch.meanLoss.toFixed(3)}`);
       if (e.phase === 'evaluate') console.log('evaluating');
