@@ -169,19 +169,6 @@ describe('image encoder', () => {
     disposeEncoder(encoder);
   });
 
-  it('feeds an early block’s pooled features to the projection when poolBlocks names it', () => {
-    const data = shapes(16, 17);
-    const config = encoderConfig(CONFIG.classes, { inputSize: SIZE, embeddingDim: 8, blocks: CONFIG.blocks, poolBlocks: [0] });
-    const encoder = createEncoder(tf, config, 18);
-    expect(encoder.params.get('proj/block0/w')?.shape).toEqual([8, 8]);
-    const batch = { input: toNetworkInput(data.bytes, 16, SIZE), count: 16, labels: { articleType: data.shape, colour: data.colour } };
-    const { value, grads } = computeGradients(tf, encoder, batch);
-    expect(tf.max(tf.abs(grads[encoder.params.get('proj/block0/w')!.name]!)).dataSync()[0]).toBeGreaterThan(0);
-    tf.dispose([value, ...Object.values(grads)]);
-    disposeEncoder(encoder);
-    expect(() => createEncoder(tf, { ...config, poolBlocks: [5] })).toThrow(/poolBlocks names block 5, but the encoder has 2 blocks/);
-  });
-
   it('augmentation keeps the size and is reproducible for a seed', () => {
     const data = shapes(2, 5);
     const a = new Uint8Array(SIZE * SIZE * 3);

@@ -42,11 +42,6 @@ export interface EncoderConfig {
   classes: Partial<Record<Task, number>>;
   /** Scale of the cosine logits. */
   headScale: number;
-  /**
-   * Blocks whose outputs are also averaged over the image and fed to the projection beside the last
-   * block's (early blocks keep colour and texture that the deep ones pool away). Absent: none.
-   */
-  poolBlocks?: number[];
   /** Momentum of the batch-norm moving statistics. */
   bnMomentum: number;
   /**
@@ -133,11 +128,6 @@ export function weightSpecs(config: EncoderConfig): { name: string; shape: numbe
     channels = block.channels;
   });
   specs.push({ name: 'proj/w', shape: [channels, config.embeddingDim], trainable: true, init: 'he' });
-  for (const i of config.poolBlocks ?? []) {
-    const block = config.blocks[i];
-    if (!block) throw new Error(`poolBlocks names block ${i}, but the encoder has ${config.blocks.length} blocks`);
-    specs.push({ name: `proj/block${i}/w`, shape: [block.channels, config.embeddingDim], trainable: true, init: 'he' });
-  }
   specs.push({ name: 'proj/b', shape: [config.embeddingDim], trainable: true, init: 'zeros' });
   for (const task of TASKS) {
     const n = classCount(config, task);
@@ -246,13 +236,7 @@ export function forward(tf: TF, encoder: Encoder, input: tfc.Tensor4D, training:
   const fused = (options.batchNorm ?? 'fused') === 'fused';
   const moments: ForwardResult['moments'] = [];
   let h: tfc.Tensor4D = input;
-  // Early blocks named in poolBlocks: their pooled features, each through its own projection matrix.
-  const early: tfc.Tensor2D[] = [];
   config.blocks.forEach((block, i) => {
-    runBlock(block, i);
-    if (config.poolBlocks?.includes(i)) early.push(tf.matMul(tf.mean(h, [1, 2]) as tfc.Tensor2D, get(encoder.params, `proj/block${i}/w`) as tfc.Tensor2D));
-  });
-  function runBlock(block: BlockConfig, i: number): void {
     h = tf.depthwiseConv2d(h, get(encoder.params, `block${i}/dw`) as tfc.Tensor4D, block.stride, 'same');
     const [b, height, width, c] = h.shape;
     const flat = tf.reshape(h, [b * height * width, c]);
@@ -284,9 +268,9 @@ export function forward(tf: TF, encoder: Encoder, input: tfc.Tensor4D, training:
       normalised = tf.add(tf.mul(centred, tf.mul(tf.rsqrt(tf.add(variance, EPS)), gamma)), beta);
     }
     h = tf.reshape(tf.relu(normalised), [b, height, width, block.channels]);
-  }
+  });
   const pooled = tf.mean(h, [1, 2]) as tfc.Tensor2D;
-  const projected = early.reduce<tfc.Tensor2D>((sum, part) => tf.add(sum, part), tf.add(tf.matMul(pooled, get(encoder.params, 'proj/w') as tfc.Tensor2D), get(encoder.params, 'proj/b')));
+  const projected = tf.add(tf.matMul(pooled, get(encoder.params, 'proj/w') as tfc.Tensor2D), get(encoder.params, 'proj/b'));
   const embedding = tf.mul(projected, tf.rsqrt(tf.add(tf.sum(tf.square(projected), 1, true), 1e-12))) as tfc.Tensor2D;
   const logits: ForwardResult['logits'] = {};
   for (const task of TASKS) {
