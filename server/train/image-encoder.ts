@@ -8,7 +8,8 @@
  *   of them (default a tenth) is turned into a phone photo instead (`phonePhotoInto`);
  * - training runs epochs until a time budget is spent, with a cosine learning-rate decay over that
  *   budget (planned from the measured step time), data-parallel over one replica per core (up to
- *   two) in worker threads (`encoder-replica.ts`);
+ *   two) in worker threads (`encoder-replica.ts`); the first part of the budget trains on
+ *   downscaled photos (progressive resizing: cheaper steps, so more of them);
  * - then the whole catalog is embedded and P@10 is measured for the held-out queries against all
  *   other rows, with the query's duplicate group left out of the ranking; and again with phone-photo
  *   versions of the query photos searched against the clean catalog.
@@ -17,7 +18,7 @@
  *
  *   npx tsx server/train/image-encoder.ts [--budget-s 600] [--out DIR] [--styles CSV] [--cache DIR]
  *     [--seed 1] [--phone 0.1] [--batch-norm fused|tape] [--clock wall|cpu] [--max-wall-s S]
- *     [--replicas N] [--dim 128] [--low-res SIZE@SHARE|none] [--pool-blocks 0,2]
+ *     [--replicas N] [--dim 128] [--low-res SIZE@SHARE|none]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -128,7 +129,10 @@ export const DEFAULT_TRAIN: TrainOptions = {
   batchNorm: 'fused',
   loss: DEFAULT_LOSS,
   clock: 'wall',
-  lowResolution: null,
+  // 48-pixel photos for the first 60 % of the budget: a third more steps in the same time. In
+  // 600 CPU-second runs (one replica) P@10 same type 0.662 → 0.680, type and colour 0.326 → 0.351,
+  // phone-photo queries 0.441 → 0.479; 40 pixels for 70 % was worse (0.651 / 0.342 / 0.429).
+  lowResolution: { size: 48, share: 0.6 },
 };
 
 export interface TrainResult {
@@ -427,7 +431,6 @@ async function main(): Promise<void> {
   const replicas = Number(arg('--replicas', String(defaultReplicas())));
   const dim = Number(arg('--dim', '128'));
   const lowResolution = parseLowResolution(arg('--low-res', DEFAULT_TRAIN.lowResolution ? `${DEFAULT_TRAIN.lowResolution.size}@${DEFAULT_TRAIN.lowResolution.share}` : 'none'));
-  const poolBlocks = arg('--pool-blocks', '');
   console.log(
     `budget ${budget} s (${clock} clock${maxWall ? `, at most ${maxWall} s wall` : ''}), ${replicas} replica(s), ${dim}-d, phone-photo share ${phone}, batch norm ${batchNorm}, low resolution ${lowResolution ? `${lowResolution.size} px for ${lowResolution.share} of the budget` : 'none'}`,
   );
@@ -443,7 +446,7 @@ async function main(): Promise<void> {
       clock,
       replicas,
       lowResolution,
-      config: { embeddingDim: dim, ...(poolBlocks ? { poolBlocks: poolBlocks.split(',').map(Number) } : {}) },
+      config: { embeddingDim: dim },
       ...(maxWall ? { maxWallSeconds: Number(maxWall) } : {}),
     },
     onProgress: (e) => {
