@@ -111,7 +111,7 @@ async function encoderRows(backend: Backend, reps: number): Promise<{ rows: Row[
     rows.push({ backend, what: 'embed (bytes → vectors)', batch: batchSize, ...t, imagesPerSecond: batchSize / (t.medianMs / 1000) });
     const input = tf.tensor4d(toNetworkInput(images, batchSize, size), [batchSize, size / 2, size / 2, 12]);
     const f = await time(async () => {
-      const e = tf.tidy(() => forward(tf, encoder, input, false).embedding);
+      const e = tf.tidy(() => forward(tf, encoder, input, false, { heads: 'pulled' }).embedding);
       await e.data();
       e.dispose();
     }, reps, PLAN.warmup);

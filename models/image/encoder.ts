@@ -224,6 +224,11 @@ export interface ForwardOptions {
    * every op, the reference it is checked against.
    */
   batchNorm?: 'fused' | 'tape';
+  /**
+   * Inference only: `pulled` computes just the heads the prototype pull uses (what embedding needs;
+   * a head nothing reads, such as usage, costs a matrix product per batch); `all` (default) every head.
+   */
+  heads?: 'all' | 'pulled';
 }
 
 /**
@@ -273,8 +278,9 @@ export function forward(tf: TF, encoder: Encoder, input: tfc.Tensor4D, training:
   const projected = tf.add(tf.matMul(pooled, get(encoder.params, 'proj/w') as tfc.Tensor2D), get(encoder.params, 'proj/b'));
   const embedding = tf.mul(projected, tf.rsqrt(tf.add(tf.sum(tf.square(projected), 1, true), 1e-12))) as tfc.Tensor2D;
   const logits: ForwardResult['logits'] = {};
+  const onlyPulled = !training && options.heads === 'pulled';
   for (const task of TASKS) {
-    if (classCount(config, task) === 0) continue;
+    if (classCount(config, task) === 0 || (onlyPulled && !config.prototypePull?.[task])) continue;
     const w = get(encoder.params, `head/${task}/w`) as tfc.Tensor2D;
     logits[task] = tf.add(tf.mul(tf.matMul(embedding, w), config.headScale), get(encoder.params, `head/${task}/b`)) as tfc.Tensor2D;
   }
@@ -311,7 +317,7 @@ export async function embed(tf: TF, encoder: Encoder, images: Uint8Array, batchS
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
     const input = toNetworkInput(images, n, size, start);
-    const result = tf.tidy(() => forward(tf, encoder, tf.tensor4d(input, [n, size / 2, size / 2, 12]), false).embedding);
+    const result = tf.tidy(() => forward(tf, encoder, tf.tensor4d(input, [n, size / 2, size / 2, 12]), false, { heads: 'pulled' }).embedding);
     out.set(await result.data(), start * dim);
     result.dispose();
   }
