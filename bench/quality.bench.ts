@@ -22,7 +22,11 @@
  * ±0.001 of the chosen model): spectral rank 48/64/96, power and ideal + linear (GF-CF) filters,
  * other degree exponents and de-normalisations, a low-rank factorised EASE or LRR third part,
  * per-user score normalisation before adding the parts, rating-weighted spectral histories, other
- * confidence shapes (r − 1, r + 2, √r, r², r ≥ 4) and finer λ, ν.
+ * confidence shapes (r − 1, r + 2, √r, r², r ≥ 4) and finer λ, ν. Also without gain (Microsoft
+ * protocol, seed 42): a Mult-DAE (1,682 → 200 tanh → softmax, dropout 0.5) blended with it by
+ * per-user z-scores (validation NDCG 0.2821 → 0.2826 at best; alone 0.265), and a logistic re-ranker
+ * of its top 50 over its two parts' scores, popularity, history length, genre affinity, release
+ * year distance and mean rating (validation 0.2821 → 0.2820 in 2-fold CV, test 0.4932 → 0.4943).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

@@ -131,7 +131,9 @@ export const DEFAULT_TRAIN: TrainOptions = {
   clock: 'wall',
   // 48-pixel photos for the first 60 % of the budget: a third more steps in the same time. In
   // 600 CPU-second runs (one replica) P@10 same type 0.662 → 0.680, type and colour 0.326 → 0.351,
-  // phone-photo queries 0.441 → 0.479; 40 pixels for 70 % was worse (0.651 / 0.342 / 0.429).
+  // phone-photo queries 0.441 → 0.479; 40 pixels for 70 % was worse (0.651 / 0.342 / 0.429). In
+  // 30-minute runs (two replicas, two seeds) the gain is gone: 0.741 / 0.408, phone 0.603 (full size
+  // throughout, before the usage head: 0.747 / 0.414, phone 0.596).
   lowResolution: { size: 48, share: 0.6 },
 };
 
