@@ -147,6 +147,8 @@ export interface TrainResult {
   steps: number;
   /** Data-parallel replicas it trained with. */
   replicas: number;
+  /** The low-resolution phase it trained with (null: full size throughout). */
+  lowResolution: TrainOptions['lowResolution'];
 }
 
 /** Seconds of CPU (user + system) this process has used. */
@@ -267,7 +269,7 @@ export async function trainEncoder(data: LabelledImages, rows: Int32Array, optio
       encoder = createEncoder(tf, encoderConfig(setup.classes, { inputSize: data.size, ...setup.config }), o.seed);
       setWeights(tf, encoder, weights);
     }
-    return { encoder, epochs, trainSeconds, cpuSeconds, steps, replicas: replicaCount };
+    return { encoder, epochs, trainSeconds, cpuSeconds, steps, replicas: replicaCount, lowResolution: low };
   } finally {
     await Promise.all(replicas.map((r) => r.close()));
   }
@@ -406,7 +408,7 @@ export async function trainImageEncoderFromCatalog(options: CatalogTrainOptions)
     replicas: result.replicas,
   };
   const modelDir = resolve(options.outDir);
-  await saveEncoder(result.encoder, modelDir, { metrics, retrieval: ev.retrieval, phoneRetrieval: ev.phoneRetrieval, trainSeconds: result.trainSeconds, epochs: result.epochs, classes: data.classes, seed: options.seed ?? 1, splitSeed: 42, lowResolution: options.train?.lowResolution !== undefined ? options.train.lowResolution : DEFAULT_TRAIN.lowResolution });
+  await saveEncoder(result.encoder, modelDir, { metrics, retrieval: ev.retrieval, phoneRetrieval: ev.phoneRetrieval, trainSeconds: result.trainSeconds, epochs: result.epochs, classes: data.classes, seed: options.seed ?? 1, splitSeed: 42, lowResolution: result.lowResolution });
   disposeEncoder(result.encoder);
   return { modelDir, metrics, classes: data.classes };
 }
@@ -432,7 +434,8 @@ async function main(): Promise<void> {
   const maxWall = arg('--max-wall-s', '');
   const replicas = Number(arg('--replicas', String(defaultReplicas())));
   const dim = Number(arg('--dim', '128'));
-  const lowResolution = parseLowResolution(arg('--low-res', DEFAULT_TRAIN.lowResolution ? `${DEFAULT_TRAIN.lowResolution.size}@${DEFAULT_TRAIN.lowResolution.share}` : 'none'));
+  const lowRes = arg('--low-res', '');
+  const lowResolution = lowRes ? parseLowResolution(lowRes) : DEFAULT_TRAIN.lowResolution;
   console.log(
     `budget ${budget} s (${clock} clock${maxWall ? `, at most ${maxWall} s wall` : ''}), ${replicas} replica(s), ${dim}-d, phone-photo share ${phone}, batch norm ${batchNorm}, low resolution ${lowResolution ? `${lowResolution.size} px for ${lowResolution.share} of the budget` : 'none'}`,
   );
