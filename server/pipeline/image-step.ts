@@ -84,6 +84,8 @@ export async function trainImageStep(options: ImageStepOptions): Promise<ImageSt
     queries: evaluation.retrieval.queries,
     trainSeconds: trained.trainSeconds,
     epochs: trained.epochs.length,
+    steps: trained.steps,
+    lowResolutionSteps: trained.lowResolutionSteps,
     embedImagesPerSecond: photos.count / evaluation.embedSeconds,
   };
   log(`image encoder: P@10 same type ${metrics.p10Type.toFixed(3)}, same type and colour ${metrics.p10TypeColour.toFixed(3)} (${metrics.queries} held-out photos)`);

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { embed } from '../../models/image/encoder';
+import type { CatalogItem } from '../../models/catalog/item';
+import { disposeEncoder, embed } from '../../models/image/encoder';
 import { loadEncoder } from '../../models/image/serialize';
 import type { EncoderModelJson } from '../../models/image/serialize';
 import { importKaggleStyles } from '../ingest/kaggle-catalog';
 import { catalogLabels, loadLabelledImages } from './image-data';
-import { parseLowResolution, splitByPhoto, trainEncoder, trainImageEncoderFromCatalog } from './image-encoder';
+import { parseLowResolution, prepareBackend, splitByPhoto, trainEncoder, trainImageEncoderFromCatalog } from './image-encoder';
 
 const STYLES = join(import.meta.dirname, '../../../shared/data/myntra-fashion-small/styles.csv');
 
@@ -38,6 +39,26 @@ describe('trainEncoder options', () => {
     for (const lowResolution of [{ size: 7, share: 0.5 }, { size: 32, share: 0.5 }, { size: 8, share: 2 }]) {
       await expect(trainEncoder(data, Int32Array.of(0, 1), { lowResolution, replicas: 1 })).rejects.toThrow(/lowResolution needs an even size in \[8, 16\]/);
     }
+  });
+});
+
+describe('trainEncoder low-resolution phase', () => {
+  it('ends at full size when the epoch limit, not the budget, ends the run', async () => {
+    // 32 random 16-pixel photos, 4 steps an epoch, 5 epochs: done in well under the 600 s budget.
+    const count = 32;
+    const images = Uint8Array.from({ length: count * 16 * 16 * 3 }, (_, i) => (i * 2654435761) >>> 24);
+    const items: CatalogItem[] = Array.from({ length: count }, (_, i) => ({
+      id: `${i}`, title: `item ${i}`, gender: 'Women', masterCategory: 'Apparel', subCategory: 'Topwear', articleType: `type ${i % 2}`, colour: `colour ${i % 3}`, usage: 'Casual', attributes: {},
+    }));
+    const data = { images, size: 16, count, ids: items.map((item) => item.id), sha256: items.map((item) => item.id), ...catalogLabels(items) };
+    const rows = Int32Array.from({ length: count }, (_, i) => i);
+    const config = { blocks: [{ channels: 4, stride: 2 as const }], embeddingDim: 4 };
+    await prepareBackend('wasm');
+    const result = await trainEncoder(data, rows, { budgetSeconds: 600, maxEpochs: 5, batchSize: 8, replicas: 1, lowResolution: { size: 8, share: 0.5 }, config });
+    expect(result.steps).toBe(20);
+    // The first half of the planned 20 steps at 8 pixels, the rest at 16.
+    expect(result.lowResolutionSteps).toBe(10);
+    disposeEncoder(result.encoder);
   });
 });
 

@@ -8,7 +8,7 @@
  *   of them (default a tenth) is turned into a phone photo instead (`phonePhotoInto`);
  * - training runs epochs until a time budget is spent, with a cosine learning-rate decay over that
  *   budget (planned from the measured step time), data-parallel over one replica per core (up to
- *   two) in worker threads (`encoder-replica.ts`); the first part of the budget trains on
+ *   two) in worker threads (`encoder-replica.ts`); the first part of the run trains on
  *   downscaled photos (progressive resizing: cheaper steps, so more of them);
  * - then the whole catalog is embedded and P@10 is measured for the held-out queries against all
  *   other rows, with the query's duplicate group left out of the ranking; and again with phone-photo
@@ -94,8 +94,9 @@ export interface TrainOptions {
   /** With `clock: 'cpu'`: stop anyway after this many wall-clock seconds. */
   maxWallSeconds?: number;
   /**
-   * Progressive resizing: the first `share` of the budget trains on photos downscaled to `size`
-   * (cheaper steps, so more of them), the rest at full size. The network is fully convolutional with
+   * Progressive resizing: the first `share` of the run (of the budget, or of the steps when the
+   * epoch limit ends the run first) trains on photos downscaled to `size` (cheaper steps, so more of
+   * them), the rest at full size. The network is fully convolutional with
    * a global pool, so the same weights take both sizes; null trains at full size throughout.
    */
   lowResolution: { size: number; share: number } | null;
@@ -145,6 +146,8 @@ export interface TrainResult {
   /** CPU seconds of this process (all its threads) while training. */
   cpuSeconds: number;
   steps: number;
+  /** Steps taken on downscaled photos (the low-resolution phase); the rest were at full size. */
+  lowResolutionSteps: number;
   /** Data-parallel replicas it trained with. */
   replicas: number;
   /** The low-resolution phase it trained with (null: full size throughout). */
@@ -213,6 +216,7 @@ export async function trainEncoder(data: LabelledImages, rows: Int32Array, optio
     const used = () => Math.max(o.clock === 'cpu' ? cpuUsed() / budgetMs : (performance.now() - start) / budgetMs, (performance.now() - start) / wallCapMs);
     const epochs: EpochStats[] = [];
     let steps = 0;
+    let lowResolutionSteps = 0;
     const stepsPerEpoch = Math.floor(order.length / o.batchSize);
     // Expected number of steps in the budget, for the cosine schedule.
     let plannedSteps = stepsPerEpoch * o.maxEpochs;
@@ -234,14 +238,18 @@ export async function trainEncoder(data: LabelledImages, rows: Int32Array, optio
         }
         const picked = order.subarray(b, b + o.batchSize);
         const stepSeed = rng.int(2 ** 31);
-        const size = low && used() < low.share ? { size: low.size } : {};
+        // Share of the planned run done: the budget's share when time runs out first, the steps'
+        // share when the epoch limit comes first (a small catalog), so the run always ends at full size.
+        const progress = Math.min(1, steps / Math.max(1, plannedSteps));
+        const lowStep = low !== null && progress < low.share;
+        if (lowStep) lowResolutionSteps++;
+        const size = lowStep ? { size: low.size } : {};
         const shares = replicas.map((replica, r) => {
           const from = Math.floor((r * picked.length) / replicaCount);
           const to = Math.floor(((r + 1) * picked.length) / replicaCount);
           return replica.compute({ rows: picked.slice(from, to), seed: stepSeed + r, batchRows: picked.length, ...size });
         });
         const { loss, grads } = addGradients(await Promise.all(shares));
-        const progress = Math.min(1, steps / Math.max(1, plannedSteps));
         const warm = Math.min(1, (steps + 1) / 100);
         const learningRate = o.learningRate * warm * (0.02 + 0.98 * 0.5 * (1 + Math.cos(Math.PI * progress)));
         for (const replica of replicas) replica.apply(grads, learningRate);
@@ -269,7 +277,7 @@ export async function trainEncoder(data: LabelledImages, rows: Int32Array, optio
       encoder = createEncoder(tf, encoderConfig(setup.classes, { inputSize: data.size, ...setup.config }), o.seed);
       setWeights(tf, encoder, weights);
     }
-    return { encoder, epochs, trainSeconds, cpuSeconds, steps, replicas: replicaCount, lowResolution: low };
+    return { encoder, epochs, trainSeconds, cpuSeconds, steps, lowResolutionSteps, replicas: replicaCount, lowResolution: low };
   } finally {
     await Promise.all(replicas.map((r) => r.close()));
   }
@@ -350,6 +358,8 @@ export interface ImageEncoderMetrics {
   trainCpuSeconds: number;
   epochs: number;
   steps: number;
+  /** Of those, steps on downscaled photos (the low-resolution phase). */
+  lowResolutionSteps: number;
   /** Training throughput (images per wall-clock second, wasm). */
   imagesPerSecond: number;
   /** Embedding throughput over the whole catalog (images/s, batch 256, wasm). */
@@ -402,6 +412,7 @@ export async function trainImageEncoderFromCatalog(options: CatalogTrainOptions)
     trainCpuSeconds: result.cpuSeconds,
     epochs: trainedImages / Math.max(1, split.train.length),
     steps: result.steps,
+    lowResolutionSteps: result.lowResolutionSteps,
     imagesPerSecond: trainedImages / Math.max(1e-9, result.trainSeconds),
     embedImagesPerSecond: data.count / ev.embedSeconds,
     params: parameterCount(result.encoder.config),
@@ -413,7 +424,7 @@ export async function trainImageEncoderFromCatalog(options: CatalogTrainOptions)
   return { modelDir, metrics, classes: data.classes };
 }
 
-/** `--low-res 48@0.6` (side @ share of the budget) or `none`. */
+/** `--low-res 48@0.6` (side @ share of the run) or `none`. */
 export function parseLowResolution(text: string): TrainOptions['lowResolution'] {
   if (text === 'none') return null;
   const match = /^(\d+)@(\d*\.?\d+)$/.exec(text);
@@ -437,7 +448,7 @@ async function main(): Promise<void> {
   const lowRes = arg('--low-res', '');
   const lowResolution = lowRes ? parseLowResolution(lowRes) : DEFAULT_TRAIN.lowResolution;
   console.log(
-    `budget ${budget} s (${clock} clock${maxWall ? `, at most ${maxWall} s wall` : ''}), ${replicas} replica(s), ${dim}-d, phone-photo share ${phone}, batch norm ${batchNorm}, low resolution ${lowResolution ? `${lowResolution.size} px for ${lowResolution.share} of the budget` : 'none'}`,
+    `budget ${budget} s (${clock} clock${maxWall ? `, at most ${maxWall} s wall` : ''}), ${replicas} replica(s), ${dim}-d, phone-photo share ${phone}, batch norm ${batchNorm}, low resolution ${lowResolution ? `${lowResolution.size} px for ${lowResolution.share} of the run` : 'none'}`,
   );
   const { modelDir, metrics } = await trainImageEncoderFromCatalog({
     stylesCsv: arg('--styles', '../shared/data/myntra-fashion-small/styles.csv'),
