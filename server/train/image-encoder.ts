@@ -96,8 +96,8 @@ export interface TrainOptions {
   /**
    * Progressive resizing: the first `share` of the run (of the budget, or of the steps when the
    * epoch limit ends the run first) trains on photos downscaled to `size` (cheaper steps, so more of
-   * them), the rest at full size. The network is fully convolutional with
-   * a global pool, so the same weights take both sizes; null trains at full size throughout.
+   * them), the rest at full size. The network is fully convolutional with a global pool, so the
+   * same weights take both sizes; null trains at full size throughout.
    */
   lowResolution: { size: number; share: number } | null;
   /** Data-parallel replicas, each in its own worker thread (1: train in this thread). Default `defaultReplicas()`. */
@@ -130,7 +130,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   batchNorm: 'fused',
   loss: DEFAULT_LOSS,
   clock: 'wall',
-  // 48-pixel photos for the first 60 % of the budget: a third more steps in the same time. In
+  // 48-pixel photos for the first 60 % of the run: a third more steps in the same time. In
   // 600 CPU-second runs (one replica) P@10 same type 0.662 → 0.680, type and colour 0.326 → 0.351,
   // phone-photo queries 0.441 → 0.479; 40 pixels for 70 % was worse (0.651 / 0.342 / 0.429). In
   // 30-minute runs (two replicas, two seeds) the gain is gone: 0.741 / 0.408, phone 0.603 (full size
