@@ -19,6 +19,11 @@ export interface CatalogItem {
   usage?: string;
   price?: number;
   description?: string;
+  /**
+   * One garment's key when the shop lists each colour (or other variant) as its own item: items
+   * with the same value are variants of one product (e.g. H&M's `product_code`).
+   */
+  variantGroup?: string;
   /** Path of the product photo relative to the catalog folder, when there is one. */
   image?: string;
   /** sha256 of the photo's bytes, set once ingest has read it: names its thumbnail and dedupes it. */

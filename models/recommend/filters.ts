@@ -6,7 +6,7 @@ import type { CatalogItem } from '../catalog/item';
 import type { ItemFilters } from './types';
 
 /** The catalog fields the engine reads, per item. */
-export type EngineItem = Pick<CatalogItem, 'id' | 'title' | 'gender' | 'masterCategory' | 'subCategory' | 'articleType' | 'colour' | 'season' | 'year' | 'usage'>;
+export type EngineItem = Pick<CatalogItem, 'id' | 'title' | 'gender' | 'masterCategory' | 'subCategory' | 'articleType' | 'colour' | 'season' | 'year' | 'usage' | 'variantGroup'>;
 
 /** The attributes a filter can name, and the request field that names them. */
 const FILTER_FIELDS = {
