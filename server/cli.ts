@@ -15,6 +15,7 @@ import { FatalImportError } from './ingest/types';
 import { DEFAULT_GATE } from './pipeline/gate';
 import { championOf, runPipeline, trainModels } from './pipeline/pipeline';
 import type { PipelineSummary, TrainOptions } from './pipeline/pipeline';
+import { batchRecommend, checkBatchK, DEFAULT_BATCH_K, MAX_BATCH_K, parseAsOf } from './recommend/batch-recommend';
 import { Registry } from './registry/registry';
 import { FeatureStore } from './store/feature-store';
 
@@ -34,6 +35,24 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
+}
+
+function batchK(value: string): number {
+  const n = Number(value);
+  try {
+    checkBatchK(n);
+  } catch {
+    throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_BATCH_K}`);
+  }
+  return n;
+}
+
+function isoDate(value: string): number {
+  try {
+    return parseAsOf(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 interface ServeOptions {
@@ -213,6 +232,38 @@ export function buildCli(): Command {
           (result.validNdcg === null ? '' : `, validation NDCG@${result.k} ${result.validNdcg.toFixed(4)}`) +
           `; ${result.coldUsers} users without training history got popular items, ${result.coldItems} items without interactions scored 0`,
       );
+    });
+
+  program
+    .command('recommend')
+    .description("Write the champion ranker's top-K for every shopper (or those in --users) as user,item,rank CSV, ranked as the device ranks.")
+    .requiredOption('--out <file>', 'where to write user,item,rank (rank 1 = best); replaced only when the run succeeds')
+    .option('--k <n>', `recommendations per user (1 to ${MAX_BATCH_K})`, batchK, DEFAULT_BATCH_K)
+    .option('--users <file>', 'CSV with a "user" column: recommend for these users (unknown ones get the new-shopper feed) instead of every user with stored interactions')
+    .option('--as-of <date>', 'ISO 8601 date or date-time: only events up to it count, and recency is measured from it (default: all events, from each user\'s last one)', isoDate)
+    .action(async (options: { out: string; k: number; users?: string; asOf?: number }) => {
+      const paths = dataPaths(dataDir());
+      const store = FeatureStore.open(paths.featureStore);
+      try {
+        const result = await batchRecommend({
+          store,
+          registry: new Registry(paths.registry),
+          out: options.out,
+          k: options.k,
+          ...(options.users !== undefined ? { usersFile: options.users } : {}),
+          ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
+          progress: terminalProgress(),
+        });
+        const rate = result.recommendSeconds > 0 ? Math.round(result.users / result.recommendSeconds) : result.users;
+        console.log(
+          `Wrote ${result.rows} recommendations (top ${result.k}) for ${result.users} users to ${result.out}: ` +
+            `${result.ranker} on catalog version ${result.catalogVersion} (${result.items} items), ${rate} users/s; ` +
+            `${result.popular} users got the new-shopper feed` +
+            (options.users !== undefined ? ` (${result.unknownUsers} unknown to the feature store)` : ''),
+        );
+      } finally {
+        store.close();
+      }
     });
 
   addTrainOptions(
