@@ -15,7 +15,7 @@ import { FatalImportError } from './ingest/types';
 import { DEFAULT_GATE } from './pipeline/gate';
 import { championOf, runPipeline, trainModels } from './pipeline/pipeline';
 import type { PipelineSummary, TrainOptions } from './pipeline/pipeline';
-import { batchRecommend, checkBatchK, DEFAULT_BATCH_K, MAX_BATCH_K, parseAsOf } from './recommend/batch-recommend';
+import { batchRecommend, checkBatchK, DEFAULT_BATCH_K, MAX_BATCH_K, PARALLEL_MIN_USERS, parseAsOf } from './recommend/batch-recommend';
 import { Registry } from './registry/registry';
 import { FeatureStore } from './store/feature-store';
 
@@ -241,7 +241,8 @@ export function buildCli(): Command {
     .option('--k <n>', `recommendations per user (1 to ${MAX_BATCH_K})`, batchK, DEFAULT_BATCH_K)
     .option('--users <file>', 'CSV with a "user" column: recommend for these users (unknown ones get the new-shopper feed) instead of every user with stored interactions')
     .option('--as-of <date>', 'ISO 8601 date or date-time: only events up to it count, and recency is measured from it (default: all events, from each user\'s last one)', isoDate)
-    .action(async (options: { out: string; k: number; users?: string; asOf?: number }) => {
+    .option('--threads <n>', `worker threads that rank, each with its own engine (default: one per core from ${PARALLEL_MIN_USERS} users, else 1)`, positiveInt)
+    .action(async (options: { out: string; k: number; users?: string; asOf?: number; threads?: number }) => {
       const paths = dataPaths(dataDir());
       const store = FeatureStore.open(paths.featureStore);
       try {
@@ -252,12 +253,13 @@ export function buildCli(): Command {
           k: options.k,
           ...(options.users !== undefined ? { usersFile: options.users } : {}),
           ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
+          ...(options.threads !== undefined ? { threads: options.threads } : {}),
           progress: terminalProgress(),
         });
         const rate = result.recommendSeconds > 0 ? Math.round(result.users / result.recommendSeconds) : result.users;
         console.log(
           `Wrote ${result.rows} recommendations (top ${result.k}) for ${result.users} users to ${result.out}: ` +
-            `${result.ranker} on catalog version ${result.catalogVersion} (${result.items} items), ${rate} users/s; ` +
+            `${result.ranker} on catalog version ${result.catalogVersion} (${result.items} items), ${rate} users/s on ${result.threads} thread${result.threads === 1 ? '' : 's'}; ` +
             `${result.popular} users got the new-shopper feed` +
             (options.users !== undefined ? ` (${result.unknownUsers} unknown to the feature store)` : ''),
         );

@@ -69,7 +69,7 @@ function open() {
   return { store: FeatureStore.open(paths.featureStore), registry: new Registry(paths.registry) };
 }
 
-async function run(out: string, options: { k?: number; usersFile?: string; asOf?: number } = {}) {
+async function run(out: string, options: { k?: number; usersFile?: string; asOf?: number; threads?: number } = {}) {
   const { store, registry } = open();
   try {
     return await batchRecommend({ store, registry, out, ...options });
@@ -129,6 +129,20 @@ describe('batchRecommend on the hand pack', () => {
     // A purchased item stays eligible (batchFeedRequest keeps bought items).
     expect(result.rows).toBe(12);
   });
+
+  it('writes the same file from worker threads, each with its own engine', async () => {
+    const one = join(root, 'one-thread.csv');
+    const two = join(root, 'two-threads.csv');
+    const users = join(root, 'threads-users.csv');
+    writeFileSync(users, 'user\nu2\nnobody\nu1\n');
+    expect((await run(one, { k: 4, threads: 1 })).threads).toBe(1);
+    const threaded = await run(two, { k: 4, threads: 2 });
+    expect(threaded).toMatchObject({ threads: 2, users: 4, catalogVersion: 1, items: 7, ranker: 'fashion-ranker@1' });
+    expect(readFileSync(two, 'utf8')).toBe(readFileSync(one, 'utf8'));
+    await run(one, { k: 4, usersFile: users, asOf: NOW, threads: 1 });
+    expect(await run(two, { k: 4, usersFile: users, asOf: NOW, threads: 2 })).toMatchObject({ users: 3, unknownUsers: 1 });
+    expect(readFileSync(two, 'utf8')).toBe(readFileSync(one, 'utf8'));
+  }, SPAWN_TIMEOUT);
 
   it('counts only events up to --as-of, measures recency from it, and ignores later events', async () => {
     const asOf = NOW;

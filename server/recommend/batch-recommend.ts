@@ -10,13 +10,18 @@
  * one definition the real-shop evaluation scores.
  *
  * Memory stays bounded: shoppers are streamed in id order from SQLite (the interactions index on
- * (user_id, ts) gives that order without sorting), one history at a time, and rows are written
- * as they are made. The CSV goes to a temporary file beside `out`, renamed over it at the end, so
- * a failed or interrupted run never leaves a half-written file in its place.
+ * (user_id, ts) gives that order without sorting) in chunks of a few hundred, each chunk's
+ * histories read with one range query, and rows are written as chunks finish, strictly in order.
+ * Chunks go round-robin to worker threads (batch-recommend.worker.ts), each with its own engine
+ * and read connection, since the engine's arithmetic is all per shopper; small runs stay in this
+ * thread. The CSV goes to a temporary file beside `out`, renamed over it at the end, so a failed
+ * or interrupted run never leaves a half-written file in its place.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { CsvError, parse } from 'csv-parse/sync';
 import type { InteractionType } from '../../models/catalog/item';
 import { batchFeedRequest } from '../../models/recommend/batch';
@@ -28,7 +33,7 @@ import { jsScorer } from '../../models/recommend/scorer';
 import type { HistoryEvent } from '../../models/recommend/types';
 import type { ProgressReporter } from '../ingest/ingest-catalog';
 import { championOf } from '../pipeline/pipeline';
-import type { Registry } from '../registry/registry';
+import type { ModelVersion, Registry } from '../registry/registry';
 import type { FeatureStore } from '../store/feature-store';
 
 /** The engine's own limit on k. */
@@ -45,17 +50,22 @@ export interface ChampionEngine {
   items: number;
 }
 
-/**
- * The champion ranker as the device runs it. The response cache is one entry: every shopper's
- * request differs, so a bigger cache would only cost memory and cloning.
- */
-export function loadChampionEngine(registry: Registry, store: FeatureStore): ChampionEngine {
+/** The model version the `champion` alias names, checked to be a ranker pack. */
+export function championRanker(registry: Registry): ModelVersion {
   const champion = championOf(registry.manifest());
   if (!champion) throw new Error(`No champion ${RANKER_ID} in ${registry.manifestPath}: train one first (fashionml pipeline, or fashionml start)`);
-  const ref = `${champion.id}@${champion.version}`;
-  if (champion.kind !== RANKER_ID) throw new Error(`The champion alias names ${ref} of kind "${champion.kind}", not a ${RANKER_ID}`);
+  if (champion.kind !== RANKER_ID) throw new Error(`The champion alias names ${champion.id}@${champion.version} of kind "${champion.kind}", not a ${RANKER_ID}`);
+  return champion;
+}
+
+/**
+ * A ranker version as the device runs it (default: the champion). The response cache is one
+ * entry: every shopper's request differs, so a bigger cache would only cost memory and cloning.
+ */
+export function loadRankerEngine(registry: Registry, store: FeatureStore, ranker: ModelVersion = championRanker(registry)): ChampionEngine {
+  const ref = `${ranker.id}@${ranker.version}`;
   const files: Record<string, ArrayBuffer> = {};
-  for (const file of champion.files) {
+  for (const file of ranker.files) {
     let bytes: Buffer;
     try {
       bytes = registry.blobs.read(file.sha256);
@@ -135,10 +145,16 @@ export interface BatchRecommendOptions {
   usersFile?: string;
   /** Epoch milliseconds: only events at or before it count, and it is every request's `now`. */
   asOf?: number;
+  /**
+   * Worker threads that rank (each with its own engine); 1 ranks in this thread. Default: the
+   * machine's cores for {@link PARALLEL_MIN_USERS} users or more (below that, starting workers
+   * costs more than it saves), else 1.
+   */
+  threads?: number;
   progress?: ProgressReporter;
   /** The benchmark's baseline: every user gets the empty-history (new-shopper) feed. */
   ignoreHistory?: boolean;
-  /** Called after each user with the milliseconds spent on them (history read, engine, rows written). */
+  /** Called after each user, in output order, with the milliseconds spent on them (see {@link ChunkResult.times}). */
   onUser?: (user: string, ms: number) => void;
 }
 
@@ -155,50 +171,198 @@ export interface BatchRecommendResult {
   popular: number;
   /** Users from the users file with no stored interactions at all. */
   unknownUsers: number;
+  threads: number;
   /** Seconds loading the model, and recommending and writing. */
   loadSeconds: number;
   recommendSeconds: number;
 }
 
-interface UserHistory {
-  user: string;
-  /** Events at or before as-of, oldest first. */
-  history: HistoryEvent[];
-  /** False when the store has no event of this user at all. */
-  known: boolean;
+/** Users per unit of work: large enough that messages and queries cost little per user, small enough to balance threads. */
+const CHUNK_USERS = 256;
+export const PARALLEL_MIN_USERS = 4000;
+
+/** One unit of work: users in output order. */
+export interface RecommendChunk {
+  seq: number;
+  users: string[];
+  /** True when `users` is a run of the store's users in its id order: one range query reads them all. */
+  fromStore: boolean;
+}
+
+export interface ChunkSetup {
+  k: number;
+  asOf?: number;
+  /** The request time of a user without events and without as-of: the newest event in the store. */
+  newest: number;
+  ignoreHistory: boolean;
+  timings: boolean;
+}
+
+export interface ChunkResult {
+  seq: number;
+  /** The chunk's CSV rows. */
+  csv: string;
+  rows: number;
+  personal: number;
+  popular: number;
+  unknown: number;
+  /**
+   * Per user (with `timings`), milliseconds: the engine's feed and the user's rows, plus an equal
+   * share of the chunk's history query.
+   */
+  times?: number[];
 }
 
 type RawRow = [user: string, item: string, type: string, ts: number];
 
-/** Every user with stored interactions, in id order, each with their events up to `asOf`. */
-function* storeUsers(store: FeatureStore, asOf: number): Generator<UserHistory> {
-  // ORDER BY matches the (user_id, ts) index (rowid = id breaks ties), so SQLite streams it without a sort.
-  const rows = store.db.prepare('SELECT user_id, item_id, type, ts FROM interactions ORDER BY user_id, ts, id').raw(true).iterate() as IterableIterator<RawRow>;
-  let current: UserHistory | undefined;
-  for (const [user, item, type, ts] of rows) {
-    if (current?.user !== user) {
-      if (current) yield current;
-      current = { user, history: [], known: true };
-    }
-    if (ts <= asOf) current.history.push({ itemId: item, type: type as InteractionType, at: ts });
-  }
-  if (current) yield current;
-}
+/** Ranks chunks of users with one engine over one feature-store connection (in this thread or a worker). */
+export class ChunkRecommender {
+  private readonly range;
+  private readonly events;
+  private readonly any;
+  private readonly cutoff: number;
 
-/** The listed users, in list order, each with their events up to `asOf`. */
-function* listedUsers(store: FeatureStore, users: readonly string[], asOf: number): Generator<UserHistory> {
-  const events = store.db.prepare('SELECT item_id, type, ts FROM interactions WHERE user_id = ? AND ts <= ? ORDER BY ts, id').raw(true);
-  const any = store.db.prepare('SELECT 1 FROM interactions WHERE user_id = ? LIMIT 1').pluck(true);
-  for (const user of users) {
-    const rows = events.all(user, asOf) as [string, string, number][];
-    const history = rows.map(([item, type, ts]): HistoryEvent => ({ itemId: item, type: type as InteractionType, at: ts }));
-    yield { user, history, known: history.length > 0 || any.get(user) !== undefined };
+  constructor(
+    private readonly engine: RecommenderEngine,
+    store: FeatureStore,
+    private readonly setup: ChunkSetup,
+  ) {
+    this.cutoff = setup.asOf ?? Number.MAX_SAFE_INTEGER;
+    // Both orders follow the (user_id, ts) index (rowid = id breaks ties), so SQLite reads without sorting.
+    this.range = store.db.prepare('SELECT user_id, item_id, type, ts FROM interactions WHERE user_id >= ? AND user_id <= ? AND ts <= ? ORDER BY user_id, ts, id').raw(true);
+    this.events = store.db.prepare('SELECT item_id, type, ts FROM interactions WHERE user_id = ? AND ts <= ? ORDER BY ts, id').raw(true);
+    this.any = store.db.prepare('SELECT 1 FROM interactions WHERE user_id = ? LIMIT 1').pluck(true);
+  }
+
+  private histories(chunk: RecommendChunk): Map<string, HistoryEvent[]> {
+    const out = new Map<string, HistoryEvent[]>();
+    if (this.setup.ignoreHistory) return out;
+    if (chunk.fromStore) {
+      for (const [user, item, type, ts] of this.range.all(chunk.users[0], chunk.users.at(-1), this.cutoff) as RawRow[]) {
+        let list = out.get(user);
+        if (list === undefined) out.set(user, (list = []));
+        list.push({ itemId: item, type: type as InteractionType, at: ts });
+      }
+    } else {
+      for (const user of chunk.users) {
+        const rows = this.events.all(user, this.cutoff) as [string, string, number][];
+        if (rows.length > 0) out.set(user, rows.map(([item, type, ts]) => ({ itemId: item, type: type as InteractionType, at: ts })));
+      }
+    }
+    return out;
+  }
+
+  async run(chunk: RecommendChunk): Promise<ChunkResult> {
+    const { k, asOf, newest, timings } = this.setup;
+    const t0 = performance.now();
+    const histories = this.histories(chunk);
+    const share = (performance.now() - t0) / chunk.users.length;
+    const result: ChunkResult = { seq: chunk.seq, csv: '', rows: 0, personal: 0, popular: 0, unknown: 0, ...(timings ? { times: [] } : {}) };
+    let csv = '';
+    for (const user of chunk.users) {
+      const started = timings ? performance.now() : 0;
+      const history = histories.get(user) ?? [];
+      const now = asOf ?? history.at(-1)?.at ?? newest;
+      const response = await this.engine.feed(batchFeedRequest(history, now, k));
+      const field = csvField(user);
+      const items = response.items;
+      for (let r = 0; r < items.length; r++) csv += `${field},${csvField(items[r]!.itemId)},${r + 1}\n`;
+      result.rows += items.length;
+      if (response.mode === 'personal') result.personal++;
+      else result.popular++;
+      // Store users are known by construction; a listed user without any event is unknown.
+      if (!chunk.fromStore && history.length === 0 && this.any.get(user) === undefined) result.unknown++;
+      result.times?.push(performance.now() - started + share);
+    }
+    result.csv = csv;
+    return result;
   }
 }
 
 /** RFC 4180 quoting, only where a value needs it. */
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** The chunks of a run, in output order. */
+function* chunksOf(store: FeatureStore, listed: readonly string[] | undefined): Generator<RecommendChunk> {
+  let seq = 0;
+  if (listed) {
+    for (let i = 0; i < listed.length; i += CHUNK_USERS) yield { seq: seq++, users: listed.slice(i, i + CHUNK_USERS), fromStore: false };
+    return;
+  }
+  // An index-only scan: the user ids stream in id order without reading any event.
+  const ids = store.db.prepare('SELECT DISTINCT user_id FROM interactions ORDER BY user_id').pluck(true).iterate() as IterableIterator<string>;
+  let users: string[] = [];
+  for (const id of ids) {
+    users.push(id);
+    if (users.length === CHUNK_USERS) {
+      yield { seq: seq++, users, fromStore: true };
+      users = [];
+    }
+  }
+  if (users.length > 0) yield { seq: seq++, users, fromStore: true };
+}
+
+/** Something that ranks chunks: a {@link ChunkRecommender} here, or one in a worker thread. */
+interface ChunkRunner {
+  run(chunk: RecommendChunk): Promise<ChunkResult>;
+  close(): Promise<void>;
+}
+
+export interface WorkerInit {
+  featureStore: string;
+  registry: string;
+  ranker: ModelVersion;
+  setup: ChunkSetup;
+}
+
+export type EngineSummary = Omit<ChampionEngine, 'engine'>;
+
+export type WorkerReply = { type: 'ready'; info: EngineSummary } | { type: 'result'; result: ChunkResult } | { type: 'error'; message: string };
+
+/** A {@link ChunkRecommender} in a worker thread (batch-recommend.worker.ts); replies come in request order. */
+class WorkerRunner implements ChunkRunner {
+  private readonly worker: Worker;
+  private readonly waiting: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }[] = [];
+  private failure: Error | undefined;
+
+  constructor(init: WorkerInit) {
+    this.worker = new Worker(new URL('./batch-recommend.worker.mjs', import.meta.url), { workerData: init });
+    this.worker.on('message', (reply: WorkerReply) => {
+      const next = this.waiting.shift();
+      if (reply.type === 'error') this.fail(new Error(reply.message), next);
+      else next?.resolve(reply);
+    });
+    this.worker.on('error', (error) => this.fail(error, this.waiting.shift()));
+    this.worker.on('exit', (code) => {
+      if (code !== 0) this.fail(new Error(`batch recommendation worker exited with code ${code}`), this.waiting.shift());
+    });
+  }
+
+  private fail(error: Error, first: WorkerRunner['waiting'][number] | undefined): void {
+    this.failure ??= error;
+    first?.reject(error);
+    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+  }
+
+  reply(): Promise<WorkerReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  async run(chunk: RecommendChunk): Promise<ChunkResult> {
+    const reply = this.reply();
+    this.worker.postMessage(chunk);
+    const answer = await reply;
+    if (answer.type !== 'result') throw new Error(`batch recommendation worker answered ${answer.type} to a chunk`);
+    return answer.result;
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error('batch recommendation worker closed');
+    await this.worker.terminate();
+  }
 }
 
 /** Appends text to a file descriptor in large writes. */
@@ -224,27 +388,42 @@ export async function batchRecommend(options: BatchRecommendOptions): Promise<Ba
   const k = options.k ?? DEFAULT_BATCH_K;
   checkBatchK(k);
   if (options.asOf !== undefined && !Number.isFinite(options.asOf)) throw new Error(`as-of must be epoch milliseconds, got ${String(options.asOf)}`);
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`threads must be a positive integer, got ${String(options.threads)}`);
   const out = resolve(options.out);
   if (existsSync(out) && statSync(out).isDirectory()) throw new Error(`--out ${out} is a directory, not a file`);
   if (!existsSync(dirname(out))) throw new Error(`--out ${out}: the folder ${dirname(out)} does not exist`);
   const progress = options.progress ?? silent;
   // The users file is checked before the model loads, so a bad file fails fast.
   const listed = options.usersFile === undefined ? undefined : readUsersFile(options.usersFile);
+  const total = listed ? listed.length : (store.db.prepare('SELECT count(DISTINCT user_id) FROM interactions').pluck(true).get() as number);
+  const threads = options.threads ?? (total >= PARALLEL_MIN_USERS ? Math.max(1, availableParallelism()) : 1);
+  const setup: ChunkSetup = {
+    k,
+    ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
+    newest: (store.db.prepare('SELECT max(ts) FROM interactions').pluck(true).get() as number | null) ?? Date.now(),
+    ignoreHistory: options.ignoreHistory ?? false,
+    timings: options.onUser !== undefined,
+  };
 
   const t0 = performance.now();
-  const model = loadChampionEngine(registry, store);
-  const loadSeconds = (performance.now() - t0) / 1000;
-  const cutoff = options.asOf ?? Number.MAX_SAFE_INTEGER;
-  const newest = (store.db.prepare('SELECT max(ts) FROM interactions').pluck(true).get() as number | null) ?? Date.now();
-  const total = listed ? listed.length : (store.db.prepare('SELECT count(DISTINCT user_id) FROM interactions').pluck(true).get() as number);
-  const source = listed ? listedUsers(store, listed, cutoff) : storeUsers(store, cutoff);
+  // Every thread loads the same version, named here once: an alias moved mid-run changes nothing.
+  const ranker = championRanker(registry);
+  const runners: ChunkRunner[] = [];
+  let info: EngineSummary | undefined;
+  if (threads === 1) {
+    const local = loadRankerEngine(registry, store, ranker);
+    info = { ranker: local.ranker, catalogVersion: local.catalogVersion, items: local.items };
+    const recommender = new ChunkRecommender(local.engine, store, setup);
+    runners.push({ run: (chunk) => recommender.run(chunk), close: async () => local.engine.dispose() });
+  } else {
+    for (let t = 0; t < threads; t++) runners.push(new WorkerRunner({ featureStore: store.file, registry: registry.root, ranker, setup }));
+  }
 
   const temp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
-  const fd = openSync(temp, 'w');
-  let open = true;
+  let fd: number | undefined;
   const discard = () => {
-    if (open) closeSync(fd);
-    open = false;
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
     rmSync(temp, { force: true });
   };
   // An interrupted run removes its temporary file instead of leaving it beside `out`.
@@ -256,62 +435,75 @@ export async function batchRecommend(options: BatchRecommendOptions): Promise<Ba
   process.once('SIGTERM', onSignal);
   const result: BatchRecommendResult = {
     out,
-    ranker: model.ranker,
-    catalogVersion: model.catalogVersion,
-    items: model.items,
+    ranker: `${ranker.id}@${ranker.version}`,
+    catalogVersion: 0,
+    items: 0,
     k,
     users: 0,
     rows: 0,
     personal: 0,
     popular: 0,
     unknownUsers: 0,
-    loadSeconds,
+    threads,
+    loadSeconds: 0,
     recommendSeconds: 0,
   };
   const bar = progress.start('recommend', total);
-  const t1 = performance.now();
+  let t1 = performance.now();
   try {
+    if (runners[0] instanceof WorkerRunner) {
+      const ready = await Promise.all(runners.map((r) => (r as WorkerRunner).reply()));
+      if (ready[0]?.type === 'ready') info = ready[0].info;
+    }
+    result.catalogVersion = info!.catalogVersion;
+    result.items = info!.items;
+    t1 = performance.now();
+    result.loadSeconds = (t1 - t0) / 1000;
+    fd = openSync(temp, 'w');
     const writer = new BufferedWriter(fd);
     writer.write('user,item,rank\n');
+    const write = (chunk: RecommendChunk, done: ChunkResult) => {
+      writer.write(done.csv);
+      result.users += chunk.users.length;
+      result.rows += done.rows;
+      result.personal += done.personal;
+      result.popular += done.popular;
+      result.unknownUsers += done.unknown;
+      if (options.onUser) chunk.users.forEach((user, i) => options.onUser!(user, done.times![i]!));
+      bar.update(result.users);
+    };
+    // Chunk i goes to runner i mod n; at most two chunks per runner are in flight, so memory stays
+    // bounded, and results are written strictly in chunk order.
+    const inFlight: { chunk: RecommendChunk; done: Promise<ChunkResult> }[] = [];
     let lastYield = performance.now();
-    for (const { user, history, known } of source) {
-      const started = options.onUser ? performance.now() : 0;
-      const events = options.ignoreHistory ? [] : history;
-      const now = options.asOf ?? events.at(-1)?.at ?? newest;
-      const response = await model.engine.feed(batchFeedRequest(events, now, k));
-      const field = csvField(user);
-      let rows = '';
-      for (let r = 0; r < response.items.length; r++) rows += `${field},${csvField(response.items[r]!.itemId)},${r + 1}\n`;
-      writer.write(rows);
-      result.rows += response.items.length;
-      result.users++;
-      if (response.mode === 'personal') result.personal++;
-      else result.popular++;
-      if (!known) result.unknownUsers++;
-      options.onUser?.(user, performance.now() - started);
-      if ((result.users & 63) === 0) {
-        bar.update(result.users);
-        // The engine's promises settle at once: give timers (the progress bar, signals) a turn now and then.
-        if (performance.now() - lastYield > 50) {
-          await new Promise((done) => setImmediate(done));
-          lastYield = performance.now();
-        }
+    for (const chunk of chunksOf(store, listed)) {
+      const done = runners[chunk.seq % runners.length]!.run(chunk);
+      done.catch(() => undefined); // awaited below, in order; an early failure must not go unhandled
+      inFlight.push({ chunk, done });
+      if (inFlight.length >= 2 * runners.length) {
+        const head = inFlight.shift()!;
+        write(head.chunk, await head.done);
+      }
+      if (performance.now() - lastYield > 50) {
+        // In this thread the engine's promises settle at once: give timers (progress bar, signals) a turn.
+        await new Promise((next) => setImmediate(next));
+        lastYield = performance.now();
       }
     }
+    for (const head of inFlight.splice(0)) write(head.chunk, await head.done);
     writer.flush();
     fsyncSync(fd);
     closeSync(fd);
-    open = false;
+    fd = undefined;
     renameSync(temp, out);
   } catch (error) {
     discard();
     throw error;
   } finally {
-    bar.update(result.users);
     bar.stop();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    model.engine.dispose();
+    await Promise.all(runners.map((r) => r.close()));
   }
   result.recommendSeconds = (performance.now() - t1) / 1000;
   return result;
