@@ -79,6 +79,31 @@ describe('catalog columns', () => {
     expect(decodeItemColumns(columns, 'test')).toEqual([ITEMS[2]]);
   });
 
+  it('dictionary-encode variant groups, and leave the column out when no item has one', () => {
+    const items = [
+      shirt('0108775015', { variantGroup: '0108775' }),
+      shirt('0108775044', { variantGroup: '0108775' }),
+      shirt('0110065001', { variantGroup: '0110065' }),
+      ITEMS[2]!,
+    ];
+    const columns = encodeItemColumns(items);
+    expect(columns.variantGroup).toEqual({ dict: ['0108775', '0110065'], codes: [0, 0, 1, -1] });
+    const back = decodeItemColumns(JSON.parse(JSON.stringify(columns)), 'test');
+    expect(back).toEqual(items);
+    expect(back[3]).not.toHaveProperty('variantGroup');
+    // Without groups the payload is what it was before the column existed (same bytes, same blob hash).
+    expect(Object.keys(encodeItemColumns(ITEMS))).not.toContain('variantGroup');
+    expect(() => decodeItemColumns(edited(columns, 'variantGroup.codes.2', 5), 'blob v items')).toThrow(
+      'blob v items: column "variantGroup" row 2: code 5 is outside the dictionary (2 values)',
+    );
+  });
+
+  it('decode columns written before variant groups existed (no column, or null)', () => {
+    const columns = encodeItemColumns(ITEMS) as unknown as Record<string, unknown>;
+    expect(decodeItemColumns({ ...columns, variantGroup: null }, 'test')).toEqual(ITEMS);
+    expect(decodeItemColumns(columns, 'test')).toEqual(ITEMS);
+  });
+
   it('name the column and row of a fault', () => {
     const columns = encodeItemColumns(ITEMS);
     const broken = (path: string, to: unknown) => () => decodeItemColumns(edited(columns, path, to), 'blob abc items');
@@ -112,6 +137,14 @@ describe('snapshot and delta blobs', () => {
       changed: ITEMS.slice(1, 3),
       removed: ['old-1', 'old-2'],
     });
+  });
+
+  it('a snapshot and a delta carry variant groups', async () => {
+    const items = [shirt('1', { variantGroup: 'g1' }), shirt('2', { variantGroup: 'g1' }), shirt('3')];
+    const snapshot = await decodeCatalogBlob(gz(encodeSnapshotPayload({ version: 1, contentHash: 'h', items })));
+    expect(snapshot).toMatchObject({ kind: 'snapshot', items });
+    const delta = await decodeCatalogBlob(gz(encodeDeltaPayload({ from: 1, to: 2, added: [items[0]!], changed: [items[2]!], removed: [] })));
+    expect(delta).toMatchObject({ kind: 'delta', added: [items[0]], changed: [items[2]] });
   });
 
   it('still reads format 1 (plain JSON) published before format 2', async () => {

@@ -3,8 +3,8 @@
  *
  * Format 2 (`fashionml.catalog-snapshot/2`, `fashionml.catalog-delta/2`) is columnar JSON, gzip
  * compressed: one array per field instead of one object per item, so field names are written once;
- * low-cardinality fields (gender, categories, colour, season, usage) are dictionary-encoded to
- * small integer codes; image paths that follow the catalog's own pattern (`images/<id>.jpg`) are
+ * low-cardinality fields (gender, categories, colour, season, usage, variant group) are
+ * dictionary-encoded to small integer codes; image paths that follow the catalog's own pattern (`images/<id>.jpg`) are
  * written as a flag. gzip then finds what is left (repeated title words, hex digits). For the 35k
  * Myntra catalog this is about a sixth of format 1 (see the sync benchmark), and it decodes with
  * nothing but `DecompressionStream` and `JSON.parse`, in Node and in a worker alike.
@@ -85,6 +85,11 @@ export interface ItemColumns {
   colour: DictColumn;
   season: DictColumn | null;
   usage: DictColumn | null;
+  /**
+   * Left out, rather than null, when no item has one: blobs written before variant groups existed
+   * lack it, and a catalog without groups keeps encoding to the same bytes (the same blob hash).
+   */
+  variantGroup?: DictColumn;
   year: (number | null)[] | null;
   price: (number | null)[] | null;
   description: (string | null)[] | null;
@@ -94,7 +99,7 @@ export interface ItemColumns {
 }
 
 const REQUIRED_DICT = ['gender', 'masterCategory', 'subCategory', 'articleType', 'colour'] as const;
-const OPTIONAL_DICT = ['season', 'usage'] as const;
+const OPTIONAL_DICT = ['season', 'usage', 'variantGroup'] as const;
 const OPTIONAL_NUMBER = ['year', 'price'] as const;
 
 function dictEncode(values: readonly (string | undefined)[]): DictColumn {
@@ -165,6 +170,7 @@ export function encodeItemColumns(items: readonly CatalogItem[]): ItemColumns {
     colour: dictEncode(column('colour')),
     season: anyDefined(column('season')) ? dictEncode(column('season')) : null,
     usage: anyDefined(column('usage')) ? dictEncode(column('usage')) : null,
+    ...(anyDefined(column('variantGroup')) ? { variantGroup: dictEncode(column('variantGroup')) } : {}),
     year: optional(column('year')),
     price: optional(column('price')),
     description: optional(column('description')),
@@ -309,6 +315,8 @@ export function decodeItemColumns(value: unknown, where: string): CatalogItem[] 
     if (season !== undefined) item.season = season;
     const usage = optionalDicts.usage?.[row];
     if (usage !== undefined) item.usage = usage;
+    const group = optionalDicts.variantGroup?.[row];
+    if (group !== undefined) item.variantGroup = group;
     const year = numbers.year?.[row];
     if (year !== undefined) item.year = year;
     const price = numbers.price?.[row];
