@@ -43,4 +43,6 @@ export interface InteractionEvent {
   /** Epoch milliseconds. */
   timestamp: number;
   weight?: number;
+  /** What was paid per unit, when the log says (a catalog without prices takes them from here). */
+  price?: number;
 }

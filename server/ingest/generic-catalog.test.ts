@@ -95,7 +95,8 @@ describe('importGenericCatalog', () => {
       },
     ]);
 
-    // The same catalog's transactions: type fixed to purchase by a mapping default.
+    // The same catalog's transactions: type fixed to purchase by a mapping default; `price` is a
+    // standard column name, so it is read without being mapped.
     const transactions = fixture(
       [
         't_dat,customer_id,article_id,price,sales_channel_id',
@@ -115,17 +116,53 @@ describe('importGenericCatalog', () => {
         itemId: '0108775015',
         type: 'purchase',
         timestamp: Date.UTC(2018, 8, 20),
+        price: 0.050830508474576264,
       },
       {
         userId: '00007d2de826758b65a93dd24ce629ed66842531df6699338c5570910a014cc2',
         itemId: '0111586001',
         type: 'purchase',
         timestamp: Date.UTC(2018, 8, 21),
+        price: 0.020320338983050847,
       },
     ]);
     expect(events.quarantined.map((q) => [q.line, q.reason, q.message])).toEqual([
       [3, 'unknown_item', 'item "0663713001" is not in the catalog'],
     ]);
+  });
+
+  it('maps a variant group column, leaving it out of the attributes, and takes partial descriptions', async () => {
+    const file = fixture(
+      [
+        'article_id,product_code,prod_name,product_type_name,colour_group_name,detail_desc,image',
+        '0108775015,0108775,Strap top,Vest top,Black,,images/010/0108775015.jpg',
+        '0108775044,0108775,Strap top,Vest top,White,"Jersey top with narrow shoulder straps.",images/010/0108775044.jpg',
+        '0110065001,,OP T-shirt (Idro),Bra,White,  ,',
+      ].join('\n') + '\n',
+    );
+    const result = await importGenericCatalog(file, {
+      fields: {
+        id: 'article_id',
+        title: 'prod_name',
+        articleType: 'product_type_name',
+        colour: 'colour_group_name',
+        description: 'detail_desc',
+        variantGroup: 'product_code',
+        image: 'image',
+      },
+      defaults: { gender: 'Unisex', masterCategory: 'Apparel', subCategory: 'Apparel' },
+    });
+    expectAccounted(result);
+    expect(result.quarantined).toEqual([]);
+    expect(result.accepted.map((i) => [i.id, i.variantGroup, i.description, i.image, i.attributes])).toEqual([
+      ['0108775015', '0108775', undefined, 'images/010/0108775015.jpg', {}],
+      ['0108775044', '0108775', 'Jersey top with narrow shoulder straps.', 'images/010/0108775044.jpg', {}],
+      ['0110065001', undefined, undefined, undefined, {}],
+    ]);
+    // Empty values are absent, not empty strings or undefined keys.
+    expect(Object.keys(result.accepted[0]!)).not.toContain('description');
+    for (const key of ['variantGroup', 'description', 'image']) expect(result.accepted[2]).not.toHaveProperty(key);
+    expect(() => parseMapping({ ...HM_MAPPING, defaults: { variantGroup: 'all' } })).toThrow(/defaults: Unrecognized key: "variantGroup"/);
   });
 
   it('lists attributes explicitly and reads price and year with their defaults', async () => {

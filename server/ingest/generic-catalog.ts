@@ -37,6 +37,8 @@ export const catalogMappingSchema = z
       usage: column.optional(),
       price: column.optional(),
       description: column.optional(),
+      /** The garment a variant belongs to (items with one value are colours or sizes of one product). */
+      variantGroup: column.optional(),
       image: column.optional(),
     }),
     /** Source columns kept as free attributes, or `rest` for every column not mapped to a field. */
@@ -166,7 +168,7 @@ function mapRow(row: SourceRow, ctx: MapContext): { item: CatalogItem } | { prob
     const c = m.fields[f];
     return c === undefined ? '' : row.get(c);
   };
-  const withDefault = (f: Exclude<MappedField, 'id' | 'title' | 'year' | 'price'>): string => {
+  const withDefault = (f: Exclude<MappedField, 'id' | 'title' | 'year' | 'price' | 'variantGroup'>): string => {
     const v = value(f);
     return v !== '' ? v : (m.defaults?.[f] ?? '');
   };
@@ -216,6 +218,9 @@ function mapRow(row: SourceRow, ctx: MapContext): { item: CatalogItem } | { prob
     const v = withDefault(f);
     if (v !== '') item[f] = v;
   }
+  // No default: a group shared by every item would say they are all one garment.
+  const group = value('variantGroup');
+  if (group !== '') item.variantGroup = group;
 
   const attrColumns = ctx.attributes === 'rest' ? row.columns().filter((c) => !ctx.mapped.has(c)) : ctx.attributes;
   for (const c of attrColumns) {

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importInteractions, loadInteractionMapping, parseTimestamp } from './interactions';
+import { fillPricesFromInteractions, importInteractions, loadInteractionMapping, parseTimestamp } from './interactions';
 import { FatalImportError } from './types';
-import type { ImportResult } from './types';
+import type { CatalogItem, ImportResult, InteractionEvent } from './types';
 
 let dir: string;
 beforeAll(() => {
@@ -146,6 +146,35 @@ describe('importInteractions', () => {
     expect(result.quarantined[1]!.raw).toContain('Zoë');
   });
 
+  it('reads a mapped price column, quarantining prices that are not non-negative numbers', async () => {
+    const file = fixture(
+      [
+        't_dat,customer_id,article_id,price',
+        '2018-09-20,c1,15970,0.0508',
+        '2018-09-21,c1,39386,',
+        '2018-09-22,c2,15970,-0.01',
+        '2018-09-22,c2,15970,"1,5"',
+        '2018-09-23,c2,59263,3e-2',
+      ].join('\n') + '\n',
+    );
+    const mapping = { fields: { user: 'customer_id', item: 'article_id', timestamp: 't_dat', price: 'price' }, defaults: { type: 'purchase' as const } };
+    const result = await importInteractions(file, { knownItems, mapping });
+    expectAccounted(result);
+    expect(result.accepted.map((e) => [e.itemId, e.price])).toEqual([
+      ['15970', 0.0508],
+      ['39386', undefined],
+      ['59263', 0.03],
+    ]);
+    expect(result.accepted[1]).not.toHaveProperty('price');
+    expect(result.quarantined.map((q) => [q.line, q.field, q.reason, q.message])).toEqual([
+      [4, 'price', 'bad_price', 'price "-0.01" is not a non-negative number'],
+      [5, 'price', 'bad_price', 'price "1,5" is not a non-negative number'],
+    ]);
+    // A mapped price column the file lacks is fatal, named like any other.
+    const noPrice = fixture('t_dat,customer_id,article_id\n2018-09-20,c1,15970\n');
+    await expect(importInteractions(noPrice, { knownItems, mapping })).rejects.toThrow(`${noPrice}: missing required column price`);
+  });
+
   it('fails when a needed column is missing, naming it', async () => {
     const file = fixture('user,item,timestamp\nu1,15970,2024-03-01\n');
     const error = await importInteractions(file, { knownItems }).catch((e: unknown) => e);
@@ -163,5 +192,69 @@ describe('importInteractions', () => {
     await expect(loadInteractionMapping(mappingFile)).rejects.toThrow(
       `${mappingFile}: invalid mapping: types.buy: Invalid option: expected one of "view"|"click"|"like"|"add_to_cart"|"purchase"`,
     );
+  });
+});
+
+describe('fillPricesFromInteractions', () => {
+  const item = (id: string, price?: number): CatalogItem => ({
+    id,
+    title: id,
+    gender: 'Unisex',
+    masterCategory: 'Apparel',
+    subCategory: 'Topwear',
+    articleType: 'Tops',
+    colour: 'Blue',
+    attributes: {},
+    ...(price === undefined ? {} : { price }),
+  });
+  const event = (itemId: string, day: number, price?: number): InteractionEvent => ({
+    userId: 'u',
+    itemId,
+    type: 'purchase',
+    timestamp: Date.UTC(2020, 0, day),
+    ...(price === undefined ? {} : { price }),
+  });
+
+  it('gives an item without a price the price of its latest interaction that has one', () => {
+    const items = [item('a'), item('b', 9.5), item('c'), item('d'), item('e')];
+    const events = [
+      event('a', 3, 30), // the latest for a, though not last in the log
+      event('a', 1, 10),
+      event('a', 4), // later, but without a price
+      event('a', 2, 20),
+      event('b', 5, 1), // b has its own price
+      event('c', 7, 70),
+      event('c', 7, 71), // same instant: the later row wins
+      event('d', 1), // no priced event at all
+    ];
+    expect(fillPricesFromInteractions(items, events)).toBe(2);
+    expect(items.map((i) => [i.id, i.price])).toEqual([
+      ['a', 30],
+      ['b', 9.5],
+      ['c', 71],
+      ['d', undefined],
+      ['e', undefined],
+    ]);
+    expect(items[3]).not.toHaveProperty('price');
+  });
+
+  it('takes a price of 0 as a price', () => {
+    const items = [item('a')];
+    expect(fillPricesFromInteractions(items, [event('a', 1, 5), event('a', 2, 0)])).toBe(1);
+    expect(items[0]!.price).toBe(0);
+  });
+});
+
+describe('the H&M sample interactions mapping (examples/hm-sample)', () => {
+  it('validates against the schema: customer_id, article_id, t_dat and price as purchases', async () => {
+    const mapping = await loadInteractionMapping(resolve(process.cwd(), 'examples/hm-sample/interactions-mapping.json'));
+    expect(mapping).toMatchObject({
+      fields: { user: 'customer_id', item: 'article_id', timestamp: 't_dat', price: 'price' },
+      defaults: { type: 'purchase' },
+    });
+    // The 10-digit ids keep their leading zero: they are read as strings.
+    const file = fixture('t_dat,customer_id,article_id,price,sales_channel_id\n2018-09-20,c1,0108775015,0.0508,2\n');
+    const result = await importInteractions(file, { knownItems: new Set(['0108775015']), mapping });
+    expect(result.accepted).toEqual([{ userId: 'c1', itemId: '0108775015', type: 'purchase', timestamp: Date.UTC(2018, 8, 20), price: 0.0508 }]);
   });
 });

@@ -1,17 +1,18 @@
 /**
- * Importer for shopper events (`user,item,type,timestamp[,weight]`), CSV or JSON Lines, with the
- * column names overridable so another shop's log (an H&M-style transactions table, say) fits.
+ * Importer for shopper events (`user,item,type,timestamp[,weight][,price]`), CSV or JSON Lines,
+ * with the column names overridable so another shop's log (an H&M-style transactions table, say)
+ * fits.
  */
 import { z } from 'zod';
 import { detectFormat, invalidUtf8Note, readRows, readSource, sourceKind } from './csv-lines';
 import type { SourceRow } from './csv-lines';
 import { columnSchema, delimiterSchema, formatSchema, loadMappingFile, validateMapping } from './mapping';
 import { INTERACTION_TYPES } from './types';
-import type { ImportResult, InteractionEvent, InteractionType, QuarantinedRow } from './types';
+import type { CatalogItem, ImportResult, InteractionEvent, InteractionType, QuarantinedRow } from './types';
 
 const typeSchema = z.enum(INTERACTION_TYPES);
 
-/** How to read an events file whose columns are not `user,item,type,timestamp,weight`. */
+/** How to read an events file whose columns are not `user,item,type,timestamp,weight,price`. */
 export const interactionMappingSchema = z.strictObject({
   format: formatSchema.optional(),
   delimiter: delimiterSchema.optional(),
@@ -23,6 +24,8 @@ export const interactionMappingSchema = z.strictObject({
       type: columnSchema.optional(),
       timestamp: columnSchema.optional(),
       weight: columnSchema.optional(),
+      /** Price paid per unit (a purchase log's); items without a catalog price take their latest. */
+      price: columnSchema.optional(),
     })
     .optional(),
   /** Values for events that have none: `type` also lets a file have no type column at all. */
@@ -113,15 +116,16 @@ function normaliseType(value: string): string {
 /**
  * Imports shopper events from a CSV / TSV / JSON Lines file.
  *
- * Columns default to `user,item,type,timestamp,weight` (weight optional); `options.mapping` renames
- * them, maps source type values (`types`) and gives defaults — a `defaults.type` lets a file without
- * a type column in, e.g. an H&M `transactions.csv` as `purchase` events. Timestamps are read by
- * `parseTimestamp`. Rows are quarantined for: no user (`missing_user`), no item (`missing_item`), an
- * item not in `knownItems` (`unknown_item`), a type outside the contract (`unknown_type`, naming the
- * valid ones), an unreadable timestamp (`bad_timestamp`), a negative or non-numeric weight
- * (`bad_weight`), bad UTF-8 (`invalid_utf8`), a malformed JSON line (`malformed_json`) or a wrong
- * field count. Throws `FatalImportError` for a missing, empty or binary file, a CSV header without
- * the needed columns, or an invalid mapping.
+ * Columns default to `user,item,type,timestamp,weight,price` (weight and price optional);
+ * `options.mapping` renames them, maps source type values (`types`) and gives defaults — a
+ * `defaults.type` lets a file without a type column in, e.g. an H&M `transactions.csv` as `purchase`
+ * events. Timestamps are read by `parseTimestamp`. Rows are quarantined for: no user
+ * (`missing_user`), no item (`missing_item`), an item not in `knownItems` (`unknown_item`), a type
+ * outside the contract (`unknown_type`, naming the valid ones), an unreadable timestamp
+ * (`bad_timestamp`), a negative or non-numeric weight (`bad_weight`) or price (`bad_price`), bad
+ * UTF-8 (`invalid_utf8`), a malformed JSON line (`malformed_json`) or a wrong field count. Throws
+ * `FatalImportError` for a missing, empty or binary file, a CSV header without the needed columns,
+ * or an invalid mapping.
  */
 export async function importInteractions(
   file: string,
@@ -134,12 +138,14 @@ export async function importInteractions(
     type: m.fields?.type ?? 'type',
     timestamp: m.fields?.timestamp ?? 'timestamp',
     weight: m.fields?.weight ?? 'weight',
+    price: m.fields?.price ?? 'price',
   };
   const src = await readSource(file, sourceKind(file, m.format));
   const format = detectFormat(src, m.format);
   const required = [col.user, col.item, col.timestamp];
   if (m.defaults?.type === undefined) required.push(col.type);
   if (m.fields?.weight !== undefined) required.push(col.weight);
+  if (m.fields?.price !== undefined) required.push(col.price);
   const { items, notes } = readRows(src, format, required, m.delimiter);
 
   const accepted: InteractionEvent[] = [];
@@ -207,6 +213,14 @@ export async function importInteractions(
     } else if (m.defaults?.weight !== undefined) {
       event.weight = m.defaults.weight;
     }
+    const priceText = row.get(col.price);
+    if (priceText !== '') {
+      const p = Number(priceText);
+      if (!/^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(priceText) || !Number.isFinite(p)) {
+        return problem('bad_price', col.price, `price ${JSON.stringify(priceText)} is not a non-negative number`);
+      }
+      event.price = p;
+    }
     return { event };
   };
 
@@ -232,4 +246,28 @@ export async function importInteractions(
   if (utf8) notes.push(utf8);
   if (items.length === 0) notes.push('the file has no data rows');
   return { file, rowsRead: items.length, accepted, quarantined, notes };
+}
+
+/**
+ * Gives every item without a price the price of its latest event that has one: a shop whose
+ * articles table carries no prices still has them in its sales log. Latest by timestamp; of events
+ * at the same instant, the one later in `events` (a log's own order). Items that have a price keep
+ * it. Changes `items` in place and returns how many got a price.
+ */
+export function fillPricesFromInteractions(items: readonly CatalogItem[], events: readonly InteractionEvent[]): number {
+  const latest = new Map<string, { timestamp: number; price: number }>();
+  for (const e of events) {
+    if (e.price === undefined) continue;
+    const seen = latest.get(e.itemId);
+    if (seen === undefined || e.timestamp >= seen.timestamp) latest.set(e.itemId, { timestamp: e.timestamp, price: e.price });
+  }
+  let filled = 0;
+  for (const item of items) {
+    if (item.price !== undefined) continue;
+    const found = latest.get(item.id);
+    if (found === undefined) continue;
+    item.price = found.price;
+    filled++;
+  }
+  return filled;
 }
