@@ -414,7 +414,15 @@ export async function batchRecommend(options: BatchRecommendOptions): Promise<Ba
     const local = loadRankerEngine(registry, store, ranker);
     info = { ranker: local.ranker, catalogVersion: local.catalogVersion, items: local.items };
     const recommender = new ChunkRecommender(local.engine, store, setup);
-    runners.push({ run: (chunk) => recommender.run(chunk), close: async () => local.engine.dispose() });
+    // One chunk at a time, as in a worker: interleaved at the engine's awaits, two chunks would
+    // each look twice as slow per user.
+    let queue: Promise<unknown> = Promise.resolve();
+    const run = (chunk: RecommendChunk) => {
+      const done = queue.then(() => recommender.run(chunk));
+      queue = done.catch(() => undefined);
+      return done;
+    };
+    runners.push({ run, close: async () => local.engine.dispose() });
   } else {
     for (let t = 0; t < threads; t++) runners.push(new WorkerRunner({ featureStore: store.file, registry: registry.root, ranker, setup }));
   }
