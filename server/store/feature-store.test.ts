@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CatalogItem } from '../ingest/types';
-import { canonicalJson, FeatureStore, itemRowHash } from './feature-store';
+import { canonicalJson, FEATURE_STORE_SCHEMA_VERSION, FeatureStore, itemRowHash } from './feature-store';
 
 const item = (id: string, overrides: Partial<CatalogItem> = {}): CatalogItem => ({
   id,
@@ -158,6 +159,61 @@ describe('FeatureStore interactions and embeddings', () => {
     expect(Array.from(back.get('b') ?? [])).toEqual([3]);
     expect(store.embeddings('other').size).toBe(0);
     store.close();
+  });
+});
+
+describe('FeatureStore schema migrations', () => {
+  /** A file as schema version 1 wrote it: interactions without a price column. */
+  function versionOneFile(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'fashionml-store-v1-'));
+    dirs.push(dir);
+    const file = join(dir, 'features.sqlite');
+    const db = new Database(file);
+    db.exec(`
+      CREATE TABLE interactions (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, item_id TEXT NOT NULL, type TEXT NOT NULL,
+        ts INTEGER NOT NULL, weight REAL, batch TEXT NOT NULL);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta VALUES ('schema_version', '1');
+      INSERT INTO interactions(user_id, item_id, type, ts, weight, batch) VALUES ('u1', 'a', 'purchase', 1000, NULL, 'old');
+    `);
+    db.close();
+    return file;
+  }
+
+  it('stores and reads back interaction prices', () => {
+    const { store } = tempStore();
+    expect(store.schemaVersion()).toBe(FEATURE_STORE_SCHEMA_VERSION);
+    store.addInteractions('events:1', [
+      { userId: 'u1', itemId: 'a', type: 'purchase', timestamp: 1000, price: 0.0508 },
+      { userId: 'u1', itemId: 'b', type: 'purchase', timestamp: 2000 },
+    ]);
+    expect(store.interactions()).toEqual([
+      { userId: 'u1', itemId: 'a', type: 'purchase', timestamp: 1000, price: 0.0508 },
+      { userId: 'u1', itemId: 'b', type: 'purchase', timestamp: 2000 },
+    ]);
+    store.close();
+  });
+
+  it('brings a version-1 file up to date, keeping its events, and opens it again unchanged', () => {
+    const file = versionOneFile();
+    const store = FeatureStore.open(file);
+    expect(store.schemaVersion()).toBe(2);
+    expect(store.interactions()).toEqual([{ userId: 'u1', itemId: 'a', type: 'purchase', timestamp: 1000 }]);
+    store.addInteractions('new', [{ userId: 'u2', itemId: 'a', type: 'purchase', timestamp: 3000, price: 1.25 }]);
+    store.close();
+    const again = FeatureStore.open(file);
+    expect(again.interactions().map((e) => e.price)).toEqual([undefined, 1.25]);
+    expect(again.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    again.close();
+  });
+
+  it('refuses a file from a newer schema, naming the file and both versions', () => {
+    const { file, store } = tempStore();
+    store.db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+    store.close();
+    expect(() => FeatureStore.open(file)).toThrow(
+      `${file}: feature store schema version 99 is newer than this code's (${FEATURE_STORE_SCHEMA_VERSION}); update FashionML`,
+    );
   });
 });
 

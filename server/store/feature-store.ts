@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS interactions (
   type      TEXT    NOT NULL,
   ts        INTEGER NOT NULL,
   weight    REAL,
-  batch     TEXT    NOT NULL
+  batch     TEXT    NOT NULL,
+  price     REAL
 );
 CREATE INDEX IF NOT EXISTS interactions_by_user ON interactions(user_id, ts);
 CREATE INDEX IF NOT EXISTS interactions_by_item ON interactions(item_id);
@@ -70,8 +71,23 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 `;
 
-/** Bumped when SCHEMA changes in a way that needs a migration. */
-export const FEATURE_STORE_SCHEMA_VERSION = 1;
+/**
+ * Bumped when SCHEMA changes in a way that needs a migration (see `MIGRATIONS`).
+ * 2: `interactions.price`.
+ */
+export const FEATURE_STORE_SCHEMA_VERSION = 2;
+
+/**
+ * What brings a file written at schema version `from` up to `from + 1`. SCHEMA creates missing
+ * tables in their newest form, so a step only changes tables an older file already has, and checks
+ * first (a file created by SCHEMA at this version needs nothing).
+ */
+const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
+  1: (db) => {
+    const columns = db.prepare('PRAGMA table_info(interactions)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'price')) db.exec('ALTER TABLE interactions ADD COLUMN price REAL');
+  },
+};
 
 export interface CatalogVersionInfo {
   version: number;
@@ -134,10 +150,46 @@ export class FeatureStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
-    this.db.exec(SCHEMA);
-    this.db
-      .prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING')
-      .run('schema_version', String(FEATURE_STORE_SCHEMA_VERSION));
+    try {
+      this.db.exec(SCHEMA);
+      this.migrate();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  /** Brings an older file up to FEATURE_STORE_SCHEMA_VERSION in one transaction; refuses a newer one. */
+  private migrate(): void {
+    const stored = (): number | undefined => {
+      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+      if (row === undefined) return undefined;
+      const version = Number(row.value);
+      if (!Number.isInteger(version) || version < 1) {
+        throw new Error(`${this.file}: unreadable feature store schema version ${JSON.stringify(row.value)} in table meta`);
+      }
+      return version;
+    };
+    // Read first: a current file (the usual case) needs no write lock, so opening never waits on an ingest.
+    if (stored() === FEATURE_STORE_SCHEMA_VERSION) return;
+    this.db.transaction(() => {
+      // No key: SCHEMA has just created the file, at the current version.
+      let version = stored() ?? FEATURE_STORE_SCHEMA_VERSION;
+      if (version > FEATURE_STORE_SCHEMA_VERSION) {
+        throw new Error(
+          `${this.file}: feature store schema version ${version} is newer than this code's (${FEATURE_STORE_SCHEMA_VERSION}); update FashionML`,
+        );
+      }
+      for (; version < FEATURE_STORE_SCHEMA_VERSION; version++) MIGRATIONS[version]?.(this.db);
+      this.db
+        .prepare("INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        .run(String(version));
+    }).immediate();
+  }
+
+  /** The schema version of the open file (FEATURE_STORE_SCHEMA_VERSION once opened). */
+  schemaVersion(): number {
+    return Number((this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value);
   }
 
   static open(file: string): FeatureStore {
@@ -286,12 +338,12 @@ export class FeatureStore {
    * when called inside another, as {@link addCatalogVersion} does).
    */
   addInteractions(batch: string, events: InteractionEvent[], quarantined: QuarantinedRow[] = []): void {
-    const insert = this.db.prepare('INSERT INTO interactions(user_id, item_id, type, ts, weight, batch) VALUES (?, ?, ?, ?, ?, ?)');
+    const insert = this.db.prepare('INSERT INTO interactions(user_id, item_id, type, ts, weight, price, batch) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const insertQuarantine = this.db.prepare(
       'INSERT INTO quarantine(batch, file, line, field, reason, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.db.transaction(() => {
-      for (const e of events) insert.run(e.userId, e.itemId, e.type, e.timestamp, e.weight ?? null, batch);
+      for (const e of events) insert.run(e.userId, e.itemId, e.type, e.timestamp, e.weight ?? null, e.price ?? null, batch);
       for (const q of quarantined) insertQuarantine.run(batch, q.file, q.line, q.field ?? null, q.reason, q.message, q.raw);
     }).immediate();
   }
@@ -303,6 +355,7 @@ export class FeatureStore {
       type: r.type as InteractionEvent['type'],
       timestamp: r.ts as number,
       ...(r.weight === null ? {} : { weight: r.weight as number }),
+      ...(r.price === null ? {} : { price: r.price as number }),
     }));
   }
 
