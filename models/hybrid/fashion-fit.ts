@@ -11,14 +11,17 @@ import { CONTENT_FIELDS, fieldToken } from '../content/content-model';
 import type { ContentItem } from '../content/content-model';
 import { rankTopK } from '../eval/rank';
 import { SeededRandom } from '../random';
-import { ITEM_STAT_COLUMNS, RERANK_FEATURE_NAMES, TRENDING_DAYS, recentItems, rerankFeatures } from '../recommend/rerank-features';
+import { ITEM_STAT_COLUMNS, NEWNESS_HALF_LIFE_DAYS, RERANK_FEATURE_NAMES, TRENDING_DAYS, recentItems, rerankFeatures } from '../recommend/rerank-features';
+import type { ItemStatColumn } from '../recommend/rerank-features';
 import type { RerankContext } from '../recommend/rerank-features';
+import { codeItems, historyCandidates, historyProfile, popularOrder } from '../recommend/history-profile';
+import type { ItemCodes } from '../recommend/history-profile';
 import { DAY_MS, eventWeight, fitHybrid, foldInHistory, hybridDefaults, itemFeatures } from './fashion-hybrid';
 import type { HybridModel, HybridOptions, IndexedEvent } from './fashion-hybrid';
-import { fitLogistic, linearScore } from './fashion-rerank';
+import { fitListwise, fitLogistic, linearScore } from './fashion-rerank';
 import type { LinearRanker } from './fashion-rerank';
 
-export type FitItem = ContentItem & Pick<CatalogItem, 'year'>;
+export type FitItem = ContentItem & Pick<CatalogItem, 'year' | 'variantGroup'>;
 
 export interface FashionFitOptions extends HybridOptions {
   /** Candidates from the hybrid score that the re-ranker orders (default 100). */
@@ -31,6 +34,28 @@ export interface FashionFitOptions extends HybridOptions {
   featureWeights?: { attributes?: number; content?: number; image?: number };
   /** Fit no re-ranker: serve the hybrid score alone. */
   noRerank?: boolean;
+  /**
+   * How the re-ranker's training splits each shopper's events: `share` (default) by
+   * `rerankHistoryShare`, or `time`: events before the last `rerankDays` days of the log are the
+   * history and what shoppers bought in those days are the positives (a real log).
+   */
+  rerankSplit?: 'share' | 'time';
+  /** The `time` split's window (default 28 days). */
+  rerankDays?: number;
+  /** How many consecutive `time` windows the re-ranker learns from (default 3). */
+  rerankWindows?: number;
+  /**
+   * The re-ranker's objective: `pointwise` logistic regression over every candidate, or
+   * `listwise`, a softmax over each shopper's candidates (fashion-rerank.ts `fitListwise`); by
+   * default both are fitted and the one that orders the check shoppers' candidates better is kept.
+   */
+  rerankLoss?: 'pointwise' | 'listwise';
+  /**
+   * Items the shopper already has stay candidates and may be positives (a real shop's repeat
+   * purchases), and the re-ranker gets the `repeat` feature; default false (the simulated
+   * shoppers' protocol leaves seen items out).
+   */
+  repeats?: boolean;
 }
 
 export interface FashionFit {
@@ -43,7 +68,7 @@ export interface FashionFit {
   /** Re-ranker training examples and positives. */
   rerankExamples: { examples: number; positives: number };
   /** The held-out check that decides whether the learned re-ranker is used (absent: not trained). */
-  rerankCheck?: { learnedNdcg10: number; hybridNdcg10: number; kept: boolean };
+  rerankCheck?: { learnedNdcg10: number; hybridNdcg10: number; kept: boolean; objective: 'pointwise' | 'listwise' };
   /** Attribute one-hot columns of the ridge features. */
   attributeColumns: string[];
   /** Precomputed YᵀY + λI of `hybrid.itemFactors`, for fold-in. */
@@ -51,6 +76,12 @@ export interface FashionFit {
   /** Content vectors and image embeddings (rows in item order) as the re-ranker reads them. */
   content: { vectors: Float32Array; dim: number };
   image?: { vectors: Float32Array; dim: number };
+  /** Variant groups and profile attributes per item row (history-profile.ts). */
+  codes: ItemCodes;
+  /** The new-shopper order over `stats` (history-profile.ts `popularOrder`), a candidate source. */
+  popularOrder: Int32Array;
+  /** Whether history items are candidates (the re-ranker has a `repeat` feature). */
+  repeats: boolean;
 }
 
 export interface FashionFitInput {
@@ -86,19 +117,26 @@ export function attributeColumns(items: readonly ContentItem[]): { columns: stri
 /**
  * popularity and trending: log(1 + Σ event weights) over all events / over the last
  * {@link TRENDING_DAYS} days before the latest event, each divided by its catalog maximum;
- * freshness: the year scaled to 0–1 over the catalog (0.5 when unknown).
+ * freshness: the year scaled to 0–1 over the catalog (0.5 when unknown); recentSales: the same
+ * log-scaling of event weights halved every {@link TRENDING_DAYS} days before the latest event;
+ * newness: 0.5^(days from the item's first event to the latest / {@link NEWNESS_HALF_LIFE_DAYS}).
  */
 export function itemStats(items: readonly FitItem[], events: readonly IndexedEvent[], eventWeights: Record<InteractionType, number>): { values: Float32Array; columns: string[] } {
   const n = items.length;
   const columns = [...ITEM_STAT_COLUMNS];
+  const width = columns.length;
   const pop = new Float64Array(n);
   const trend = new Float64Array(n);
+  const decayed = new Float64Array(n);
+  const first = new Float64Array(n).fill(Infinity);
   let latest = -Infinity;
   for (const e of events) latest = Math.max(latest, e.at);
   for (const e of events) {
     const w = eventWeights[e.type];
     pop[e.item]! += w;
     if (latest - e.at <= TRENDING_DAYS * DAY_MS) trend[e.item]! += w;
+    decayed[e.item]! += w * Math.pow(0.5, (latest - e.at) / (TRENDING_DAYS * DAY_MS));
+    first[e.item] = Math.min(first[e.item]!, e.at);
   }
   const years = items.map((item) => item.year).filter((y): y is number => typeof y === 'number' && Number.isFinite(y));
   const minYear = years.length > 0 ? Math.min(...years) : 0;
@@ -110,12 +148,18 @@ export function itemStats(items: readonly FitItem[], events: readonly IndexedEve
   };
   const popScale = scale(pop);
   const trendScale = scale(trend);
-  const values = new Float32Array(n * columns.length);
+  const decayedScale = scale(decayed);
+  const values = new Float32Array(n * width);
   for (let i = 0; i < n; i++) {
     const year = items[i]!.year;
-    values[i * 3] = popScale(i);
-    values[i * 3 + 1] = trendScale(i);
-    values[i * 3 + 2] = typeof year === 'number' && maxYear > minYear ? (year - minYear) / (maxYear - minYear) : 0.5;
+    const row: Record<ItemStatColumn, number> = {
+      popularity: popScale(i),
+      trending: trendScale(i),
+      freshness: typeof year === 'number' && maxYear > minYear ? (year - minYear) / (maxYear - minYear) : 0.5,
+      recentSales: decayedScale(i),
+      newness: Number.isFinite(first[i]!) ? Math.pow(0.5, (latest - first[i]!) / (NEWNESS_HALF_LIFE_DAYS * DAY_MS)) : 0,
+    };
+    columns.forEach((c, k) => (values[i * width + k] = row[c]));
   }
   return { values, columns };
 }
@@ -127,7 +171,7 @@ function baseFit(input: FashionFitInput, events: readonly IndexedEvent[], onIter
   const hybrid = fitHybrid(events, input.nUsers, input.items.length, features.values, features.dim, o, onIteration);
   const stats = itemStats(input.items, events, hybrid.foldIn.eventWeights);
   const gram = itemGram(hybrid.itemFactors, hybrid.factors, hybrid.foldIn.regularization);
-  return { hybrid, stats, gram, attributeColumns: attrs.columns };
+  return { hybrid, stats, gram, attributeColumns: attrs.columns, popularOrder: popularOrder(stats.values, stats.columns, input.items.length).order };
 }
 
 /** Events grouped by user, each group in time order. */
@@ -154,77 +198,92 @@ export function fitFashion(input: FashionFitInput): FashionFit {
     rerankExamples: { examples: 0, positives: 0 },
     content: input.content,
     image: input.image,
+    codes: codeItems(input.items),
+    repeats: o.repeats ?? false,
   };
   if (o.noRerank) return result;
 
-  const share = o.rerankHistoryShare ?? 0.7;
   const byUser = eventsByUser(input.events, input.nUsers);
-  const early: IndexedEvent[] = [];
-  const later = new Map<number, Set<number>>();
+  const names = RERANK_FEATURE_NAMES.filter((name) => (name === 'visualSim' ? input.image !== undefined : REPEAT_FEATURES.has(name) ? result.repeats : true));
   const random = new SeededRandom(hybridDefaults(o).seed + 1);
-  byUser.forEach((events, u) => {
-    if (events.length < 4) {
-      early.push(...events);
-      return;
+  // Half the sampled shoppers of every split fit the re-ranker, the other half check it: it is kept
+  // only when it orders their candidates better (NDCG@10) than the hybrid score alone, and then
+  // refitted on both halves.
+  const fitData = emptyExamples();
+  const checkData = emptyExamples();
+  for (const split of rerankSplits(byUser, o)) {
+    const users = [...split.later.keys()];
+    for (let i = users.length - 1; i > 0; i--) {
+      const j = random.int(i + 1);
+      [users[i], users[j]] = [users[j]!, users[i]!];
     }
-    const cut = Math.max(1, Math.floor(events.length * share));
-    early.push(...events.slice(0, cut));
-    const seen = new Set(events.slice(0, cut).map((e) => e.item));
-    const next = new Set(events.slice(cut).map((e) => e.item).filter((i) => !seen.has(i)));
-    if (next.size > 0) later.set(u, next);
-  });
-  const users = [...later.keys()];
-  for (let i = users.length - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    [users[i], users[j]] = [users[j]!, users[i]!];
-  }
-  users.length = Math.min(users.length, o.rerankUsers ?? 2000);
-  if (users.length === 0) return result;
-
-  const inner = baseFit(input, early);
-  const innerFit: FashionFit = { ...result, ...inner };
-  const earlyByUser = eventsByUser(early, input.nUsers);
-  const names = RERANK_FEATURE_NAMES.filter((name) => (name === 'visualSim' ? input.image !== undefined : true));
-  // Half the sampled shoppers fit the re-ranker, the other half check it: it is kept only when it
-  // orders their candidates better (NDCG@10) than the hybrid score alone.
-  const fitUsers = users.slice(0, Math.ceil(users.length / 2));
-  const checkUsers = users.slice(Math.ceil(users.length / 2));
-  const examples = (group: number[]) => {
-    const rows: number[] = [];
-    const labels: number[] = [];
-    const sizes: number[] = [];
-    const buf = new Float32Array(names.length);
-    for (const u of group) {
-      const history = earlyByUser[u]!;
-      if (history.length === 0) continue;
-      const now = history[history.length - 1]!.at;
-      const ctx = rerankContext(innerFit, history, now);
-      const exclude = new Set(history.map((e) => e.item));
-      const scores = new Float32Array(input.items.length);
-      for (let i = 0; i < scores.length; i++) scores[i] = dot(innerFit.hybrid.itemFactors, innerFit.hybrid.factors, i, ctx.user);
-      const candidates = rankTopK(scores, exclude, o.candidates ?? 100);
-      const positives = later.get(u)!;
-      for (const c of candidates) {
-        rerankFeatures(ctx, c, names, buf);
-        rows.push(...buf);
-        labels.push(positives.has(c) ? 1 : 0);
+    users.length = Math.min(users.length, o.rerankUsers ?? 2000);
+    if (users.length === 0) continue;
+    const innerFit: FashionFit = { ...result, ...baseFit(input, split.early) };
+    const earlyByUser = eventsByUser(split.early, input.nUsers);
+    const examples = (group: number[], into: Examples) => {
+      const buf = new Float32Array(names.length);
+      for (const u of group) {
+        const history = earlyByUser[u]!;
+        if (history.length === 0) continue;
+        const now = split.now ?? history[history.length - 1]!.at;
+        const ctx = rerankContext(innerFit, history, now);
+        const exclude = result.repeats ? new Set<number>() : new Set(history.map((e) => e.item));
+        const candidates = fitCandidates(innerFit, ctx, exclude, o.candidates ?? 100, result.repeats);
+        const positives = split.later.get(u)!;
+        for (const c of candidates) {
+          rerankFeatures(ctx, c, names, buf);
+          for (const v of buf) into.x.push(v);
+          into.y.push(positives.has(c) ? 1 : 0);
+        }
+        into.sizes.push(candidates.length);
       }
-      sizes.push(candidates.length);
-    }
-    return { x: Float32Array.from(rows), y: Uint8Array.from(labels), sizes };
-  };
-  const train = examples(fitUsers);
+    };
+    examples(users.slice(0, Math.ceil(users.length / 2)), fitData);
+    examples(users.slice(Math.ceil(users.length / 2)), checkData);
+  }
+  const train = packExamples(fitData);
   const positives = train.y.reduce((s, v) => s + v, 0);
   result.rerankExamples = { examples: train.y.length, positives };
   if (positives === 0 || positives === train.y.length) return result;
-  const fitted = fitLogistic(names, train.x, train.y);
-  result.rerankLosses = fitted.losses;
-  const check = examples(checkUsers);
-  const learned = candidateNdcg(check, (row) => linearScore(fitted.ranker, row));
+  const objectives = o.rerankLoss === undefined ? (['pointwise', 'listwise'] as const) : [o.rerankLoss];
+  const learn = (objective: 'pointwise' | 'listwise', data: { x: Float32Array; y: Uint8Array; sizes: number[] }) =>
+    objective === 'listwise' ? fitListwise(names, data.x, data.y, data.sizes) : fitLogistic(names, data.x, data.y);
+  const check = packExamples(checkData);
   const plain = candidateNdcg(check, (row) => row[0]!);
-  result.rerankCheck = { learnedNdcg10: learned, hybridNdcg10: plain, kept: learned > plain };
-  if (learned > plain) result.rerank = fitted.ranker;
+  // Each objective fits on one half; the better on the other half (NDCG@10 of its candidates) is kept.
+  let best: { objective: 'pointwise' | 'listwise'; ranker: LinearRanker; losses: number[]; ndcg: number } | undefined;
+  for (const objective of objectives) {
+    const fitted = learn(objective, train);
+    const ndcg = candidateNdcg(check, (row) => linearScore(fitted.ranker, row));
+    if (best === undefined || ndcg > best.ndcg) best = { objective, ranker: fitted.ranker, losses: fitted.losses, ndcg };
+  }
+  result.rerankLosses = best!.losses;
+  result.rerankCheck = { learnedNdcg10: best!.ndcg, hybridNdcg10: plain, kept: best!.ndcg > plain, objective: best!.objective };
+  if (best!.ndcg > plain) {
+    const both = packExamples({ x: [...fitData.x, ...checkData.x], y: [...fitData.y, ...checkData.y], sizes: [...fitData.sizes, ...checkData.sizes] });
+    const all = both.y.reduce((s, v) => s + v, 0);
+    result.rerank = all > 0 && all < both.y.length ? learn(best!.objective, both).ranker : best!.ranker;
+    result.rerankExamples = { examples: both.y.length, positives: all };
+  }
   return result;
+}
+
+/** Features that only a ranker trained with repeat purchases gets. */
+const REPEAT_FEATURES = new Set(['repeat', 'owned']);
+
+interface Examples {
+  x: number[];
+  y: number[];
+  sizes: number[];
+}
+
+function emptyExamples(): Examples {
+  return { x: [], y: [], sizes: [] };
+}
+
+function packExamples(e: Examples): { x: Float32Array; y: Uint8Array; sizes: number[] } {
+  return { x: Float32Array.from(e.x), y: Uint8Array.from(e.y), sizes: e.sizes };
 }
 
 /** Mean NDCG@10 of candidate lists (consecutive groups of rows) ordered by `score`. */
@@ -260,6 +319,9 @@ function dot(m: Float32Array, f: number, row: number, x: Float32Array): number {
 /** The re-ranker's context for one history (the user vector folded in on the fit's item vectors). */
 export function rerankContext(fit: FashionFit, history: readonly { item: number; type: InteractionType; at: number }[], now: number): RerankContext {
   const user = foldInHistory(fit.hybrid, history, now, fit.gram);
+  // The same per-item weights the engine's fold-in sums (event type × recency).
+  const weight = new Map<number, number>();
+  for (const h of history) weight.set(h.item, (weight.get(h.item) ?? 0) + fitEventWeight(fit, h.type, h.at, now));
   return {
     itemFactors: fit.hybrid.itemFactors,
     factors: fit.hybrid.factors,
@@ -271,6 +333,7 @@ export function rerankContext(fit: FashionFit, history: readonly { item: number;
     image: fit.image,
     content: fit.content,
     stats: fit.stats,
+    profile: { history: historyProfile(fit.codes, [...weight.keys()], [...weight.values()]), codes: fit.codes },
   };
 }
 
@@ -289,14 +352,89 @@ export function recommendForHistory(
   options: { rerank?: boolean; candidates?: number } = {},
 ): Int32Array {
   const ctx = rerankContext(fit, history, now);
-  const scores = new Float32Array(fit.hybrid.nItems);
-  for (let i = 0; i < scores.length; i++) scores[i] = dot(fit.hybrid.itemFactors, fit.hybrid.factors, i, ctx.user);
-  if (options.rerank === false) return rankTopK(scores, exclude, k);
-  const candidates = rankTopK(scores, exclude, Math.max(k, options.candidates ?? 100));
+  if (options.rerank === false) return rankTopK(hybridScores(fit, ctx.user), exclude, k);
+  // As the engine: history items are candidates only for a re-ranker that has the `repeat` feature.
+  const candidates = fitCandidates(fit, ctx, exclude, Math.max(k, options.candidates ?? 100), fit.rerank.features.includes('repeat'));
   const buf = new Float32Array(fit.rerank.features.length);
   const rescored = Array.from(candidates, (c) => ({ c, s: linearScore(fit.rerank, rerankFeatures(ctx, c, fit.rerank.features, buf)) }));
   rescored.sort((a, b) => b.s - a.s || a.c - b.c);
   return Int32Array.from(rescored.slice(0, k), (r) => r.c);
+}
+
+function hybridScores(fit: FashionFit, user: Float32Array): Float32Array {
+  const scores = new Float32Array(fit.hybrid.nItems);
+  for (let i = 0; i < scores.length; i++) scores[i] = dot(fit.hybrid.itemFactors, fit.hybrid.factors, i, user);
+  return scores;
+}
+
+/**
+ * The candidates the device's engine re-ranks for this context: the hybrid score's top `pool`
+ * outside `exclude`, then what only the history proposes (history-profile.ts `historyCandidates`;
+ * its own items only with `historyItems`).
+ */
+function fitCandidates(fit: FashionFit, ctx: RerankContext, exclude: Set<number>, pool: number, historyItems: boolean): Int32Array {
+  const top = rankTopK(hybridScores(fit, ctx.user), exclude, pool);
+  const inTop = new Set(top);
+  const extra = historyCandidates(ctx.profile!.history, fit.codes, fit.popularOrder, (row) => !exclude.has(row), historyItems).filter((row) => !inTop.has(row));
+  return Int32Array.from([...top, ...extra]);
+}
+
+/**
+ * Splits every shopper's events into the history the re-ranker's examples fold in (`early`) and
+ * the items they turn to next (`later`, the positives). `share`: one split, by share of each
+ * shopper's events. `time` (a real log): `rerankWindows` consecutive windows of `rerankDays` days
+ * at the end of the log, each its own split: the events before the window are the history, what a
+ * shopper bought in it the positives, ranked at the window's start (`now`), as a batch
+ * recommendation at that date would be.
+ */
+function rerankSplits(byUser: readonly IndexedEvent[][], o: FashionFitOptions): { early: IndexedEvent[]; later: Map<number, Set<number>>; now?: number }[] {
+  const repeats = o.repeats ?? false;
+  const positives = (events: readonly IndexedEvent[], seen: Set<number>, purchasesOnly: boolean) =>
+    new Set(
+      events
+        .filter((e) => !purchasesOnly || e.type === 'purchase')
+        .map((e) => e.item)
+        .filter((i) => repeats || !seen.has(i)),
+    );
+  if (o.rerankSplit !== 'time') {
+    const early: IndexedEvent[] = [];
+    const later = new Map<number, Set<number>>();
+    byUser.forEach((events, u) => {
+      if (events.length < 4) {
+        early.push(...events);
+        return;
+      }
+      const cut = Math.max(1, Math.floor(events.length * (o.rerankHistoryShare ?? 0.7)));
+      early.push(...events.slice(0, cut));
+      const next = positives(events.slice(cut), new Set(events.slice(0, cut).map((e) => e.item)), false);
+      if (next.size > 0) later.set(u, next);
+    });
+    return [{ early, later }];
+  }
+  let latest = -Infinity;
+  for (const events of byUser) for (const e of events) latest = Math.max(latest, e.at);
+  const span = (o.rerankDays ?? 28) * DAY_MS;
+  const splits: { early: IndexedEvent[]; later: Map<number, Set<number>>; now: number }[] = [];
+  for (let w = 1; w <= (o.rerankWindows ?? 3); w++) {
+    const from = latest - w * span;
+    const to = from + span;
+    const early: IndexedEvent[] = [];
+    const later = new Map<number, Set<number>>();
+    byUser.forEach((events, u) => {
+      const before = events.filter((e) => e.at < from);
+      early.push(...before);
+      // Nothing to fold in before the window: a new shopper, not a re-ranking example.
+      if (before.length === 0) return;
+      const next = positives(
+        events.filter((e) => e.at >= from && e.at < to),
+        new Set(before.map((e) => e.item)),
+        true,
+      );
+      if (next.size > 0) later.set(u, next);
+    });
+    splits.push({ early, later, now: from });
+  }
+  return splits;
 }
 
 /** An event's weight at `now` with the fit's fold-in numbers (for callers building their own matrices). */

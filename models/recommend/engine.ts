@@ -21,6 +21,8 @@ import { ContentModel } from '../content/content-model';
 import { FoldInExplainer, topContributors } from './explain';
 import type { CodedAttributes, EngineItem } from './filters';
 import { attributeMask, codeAttributes, filtersKey, hasAttributeFilter, validateFilters } from './filters';
+import { codeItems, historyCandidates, historyProfile, popularOrder } from './history-profile';
+import type { HistoryProfile, ItemCodes } from './history-profile';
 import { mmr } from './mmr';
 import { decodeMatrix, RANKER_PACK_FORMAT } from './pack';
 import type { PackMatrix, RankerPackMeta } from './pack';
@@ -160,6 +162,8 @@ interface ModelState {
   alive: Uint8Array;
   allAlive: boolean;
   coded: CodedAttributes;
+  /** Variant groups and profile attributes per row, for the history features. */
+  codes: ItemCodes;
   itemFactors: Float32Array;
   gram: Float64Array | null;
   image?: UnitMatrix;
@@ -435,7 +439,10 @@ export class RecommenderEngine {
     const fold = this.foldOptions(s);
     const x = foldIn(s.itemFactors, s.f, h.rows, h.weights, fold);
     const pool = Math.max(this.options.candidates, request.k);
-    const cand = await topKExcluding(s.factorsM, x, pool, this.mask(s, filters, excluded, false), excluded);
+    const mask = this.mask(s, filters, excluded, false);
+    const top = await topKExcluding(s.factorsM, x, pool, mask, excluded);
+    const profile = historyProfile(s.codes, h.rows, h.weights);
+    const cand = withHistoryCandidates(s, top, x, profile, mask ? (row) => mask[row] !== 0 : (row) => s.alive[row] !== 0 && !excluded.has(row));
     const ctx: RerankContext = {
       itemFactors: s.itemFactors,
       factors: s.f,
@@ -444,6 +451,7 @@ export class RecommenderEngine {
       image: s.image && { vectors: s.image.values, dim: s.image.cols },
       content: s.content && { vectors: s.content.values, dim: s.content.cols },
       stats: { values: s.stats, columns: s.statColumns },
+      profile: { history: profile, codes: s.codes },
     };
     const rerank = s.reranker.score(ctx, cand.indices, cand.scores);
     const picked = mmr(rerank, similarityOf(s, cand.indices), request.k, request.diversity);
@@ -524,7 +532,7 @@ export class RecommenderEngine {
     }
 
     const reranker = LinearReranker.fromPack(meta);
-    const popular = popularity(pack.itemStats, meta.itemStats.columns, n);
+    const popular = popularOrder(pack.itemStats, meta.itemStats.columns, n);
     const factorsM = scorer.prepare(pack.itemFactors, n, f);
     const imageM = image ? scorer.prepare(image.values, n, image.cols) : undefined;
     const contentM = content ? scorer.prepare(content.values, n, content.cols) : undefined;
@@ -542,6 +550,7 @@ export class RecommenderEngine {
       alive,
       allAlive: missingFromCatalog === 0,
       coded: codeAttributes(items),
+      codes: codeItems(items),
       itemFactors: pack.itemFactors,
       gram: null,
       image,
@@ -737,6 +746,29 @@ function excludeMask(s: ModelState, exclude: Set<number>): Uint8Array {
   return m;
 }
 
+/**
+ * The hybrid score's top candidates plus those only the history proposes (its own items, their
+ * other variants, popular and trending items: history-profile.ts `historyCandidates`), each extra
+ * one with its exact hybrid score.
+ */
+function withHistoryCandidates(s: ModelState, top: TopK, x: Float32Array, profile: HistoryProfile, allowed: (row: number) => boolean): TopK {
+  const inTop = new Set(top.indices);
+  // A ranker trained without repeat purchases has no `repeat` feature: the history's own items would
+  // then only crowd the feed (they are the most similar to themselves).
+  const repeats = s.reranker.features.includes('repeat');
+  const extra = historyCandidates(profile, s.codes, s.popularOrder, allowed, repeats).filter((row) => !inTop.has(row));
+  if (extra.length === 0) return top;
+  const indices = new Int32Array(top.indices.length + extra.length);
+  const scores = new Float32Array(indices.length);
+  indices.set(top.indices);
+  scores.set(top.scores);
+  extra.forEach((row, k) => {
+    indices[top.indices.length + k] = row;
+    scores[top.indices.length + k] = dotRow(s.itemFactors, s.f, row, x);
+  });
+  return { indices, scores };
+}
+
 /** Top k from a scoring matrix, leaving out `exclude` either through `mask` or by asking for more and dropping them. */
 async function topKExcluding(m: ScoringMatrix, x: Float32Array, k: number, mask: Uint8Array | undefined, exclude: Set<number>): Promise<TopK> {
   if (mask !== undefined) return m.topK(x, k, mask);
@@ -769,32 +801,4 @@ function similarityOf(s: ModelState, rows: Int32Array): (a: number, b: number) =
     for (const m of spaces) total += dotRow(m.values, m.cols, rows[a]!, m.values.subarray(rows[b]! * m.cols, (rows[b]! + 1) * m.cols));
     return total / spaces.length;
   };
-}
-
-/**
- * The new-shopper order: each item's popularity and trending scaled by their maxima, the larger of
- * the two as its score (and as the reason shown). Needs a `popularity` or `trending` stats column.
- */
-function popularity(stats: Float32Array, columns: readonly string[], n: number): { order: Int32Array; score: Float64Array; kind: Uint8Array } {
-  const pc = columns.indexOf('popularity');
-  const tc = columns.indexOf('trending');
-  if (pc < 0 && tc < 0) {
-    throw new Error(`ranker.json itemStats needs a "popularity" or "trending" column for new shoppers (has: ${columns.join(', ') || 'none'})`);
-  }
-  const width = columns.length;
-  const col = (c: number): Float64Array => Float64Array.from({ length: n }, (_, i) => (c < 0 ? 0 : Math.max(0, stats[i * width + c]!)));
-  const pop = col(pc);
-  const trend = col(tc);
-  const pMax = pop.reduce((a, b) => Math.max(a, b), 0) || 1;
-  const tMax = trend.reduce((a, b) => Math.max(a, b), 0) || 1;
-  const score = new Float64Array(n);
-  const kind = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = pop[i]! / pMax;
-    const t = trend[i]! / tMax;
-    score[i] = Math.max(p, t);
-    kind[i] = t > p ? 1 : 0;
-  }
-  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => score[b]! - score[a]! || a - b);
-  return { order, score, kind };
 }

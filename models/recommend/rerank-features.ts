@@ -5,9 +5,11 @@
  * the features in the order `rerank.features` lists them (a subset of {@link RERANK_FEATURES} in any
  * order; an unknown name is an error).
  */
+import { repeatFeature, shareFeature, variantFeature, variantOwnedFeature } from './history-profile';
+import type { HistoryProfile, ItemCodes } from './history-profile';
 
 /** Item statistics columns in the pack's `itemStats` matrix, by name. */
-export const ITEM_STAT_COLUMNS = ['popularity', 'trending', 'freshness'] as const;
+export const ITEM_STAT_COLUMNS = ['popularity', 'trending', 'freshness', 'recentSales', 'newness'] as const;
 export type ItemStatColumn = (typeof ITEM_STAT_COLUMNS)[number];
 
 export const RERANK_FEATURES = {
@@ -27,14 +29,35 @@ export const RERANK_FEATURES = {
   trending: 'log-scaled recent interaction count, 0–1',
   /** itemStats `freshness`: (year − oldest year) / (newest − oldest) over the catalog, 0–1; 0.5 when unknown. */
   freshness: 'catalog year scaled to 0–1',
+  /** itemStats `recentSales`: log(1 + interactions halved every {@link TRENDING_DAYS} days before the latest) / its catalog maximum, 0–1. */
+  recentSales: 'log-scaled recency-decayed interaction count, 0–1',
+  /** itemStats `newness`: 0.5^(days since the item's first interaction / {@link NEWNESS_HALF_LIFE_DAYS}), 0 with none. */
+  newness: 'how recently the item first sold, 0–1',
+  /** log(1 + the history's weight on this very item): a repeat purchase (history-profile.ts). */
+  repeat: "log of the shopper's own weight on the item",
+  /** 1 when the item is in the history at all, however long ago (only with `repeat`). */
+  owned: 'the shopper has the item in their history',
+  /** log(1 + the history's weight on the item's other variants: the same garment in another colour). */
+  variant: "log of the shopper's weight on the item's variant group",
+  /** 1 when the history holds another variant of the item's garment, however long ago. */
+  variantOwned: "the shopper has another variant of the item's garment",
+  /** Share of the history's weight on items of the candidate's article type, 0–1. */
+  typeShare: "share of the shopper's history in the item's article type",
+  colourShare: "share of the shopper's history in the item's colour",
+  subCategoryShare: "share of the shopper's history in the item's sub category",
+  masterCategoryShare: "share of the shopper's history in the item's master category",
 } as const;
 export type RerankFeature = keyof typeof RERANK_FEATURES;
 export const RERANK_FEATURE_NAMES = Object.keys(RERANK_FEATURES) as RerankFeature[];
 
+const SHARE_FIELD = { typeShare: 'articleType', colourShare: 'colour', subCategoryShare: 'subCategory', masterCategoryShare: 'masterCategory' } as const;
+
 /** How many of the most recent distinct history items the similarity features look at. */
 export const RECENT_ITEMS = 5;
-/** The `trending` window. */
+/** The `trending` window, and the half-life of `recentSales`. */
 export const TRENDING_DAYS = 7;
+/** Half-life of `newness`. */
+export const NEWNESS_HALF_LIFE_DAYS = 14;
 
 /** What computing one candidate's features needs (row-major matrices in `itemIds` order). */
 export interface RerankContext {
@@ -50,6 +73,8 @@ export interface RerankContext {
   content?: { vectors: Float32Array; dim: number };
   /** itemStats, shape [nItems, columns.length], with its column names. */
   stats: { values: Float32Array; columns: readonly string[] };
+  /** The history's profile and the items' codes (absent: the history features are 0). */
+  profile?: { history: HistoryProfile; codes: ItemCodes };
 }
 
 /** The most recent distinct items of a history, most recent first (history rows and times). */
@@ -109,7 +134,27 @@ export function rerankFeatures(
       case 'popularity':
       case 'trending':
       case 'freshness':
+      case 'recentSales':
+      case 'newness':
         out[k] = statIndex(name);
+        break;
+      case 'repeat':
+        out[k] = ctx.profile ? repeatFeature(ctx.profile.history, row) : 0;
+        break;
+      case 'owned':
+        out[k] = ctx.profile?.history.itemWeight.has(row) ? 1 : 0;
+        break;
+      case 'variant':
+        out[k] = ctx.profile ? variantFeature(ctx.profile.history, ctx.profile.codes, row) : 0;
+        break;
+      case 'variantOwned':
+        out[k] = ctx.profile ? variantOwnedFeature(ctx.profile.history, ctx.profile.codes, row) : 0;
+        break;
+      case 'typeShare':
+      case 'colourShare':
+      case 'subCategoryShare':
+      case 'masterCategoryShare':
+        out[k] = ctx.profile ? shareFeature(ctx.profile.history, ctx.profile.codes, SHARE_FIELD[name as keyof typeof SHARE_FIELD], row) : 0;
         break;
       default:
         throw new Error(`unknown rerank feature "${name}" (known: ${RERANK_FEATURE_NAMES.join(', ')})`);

@@ -7,11 +7,11 @@
  * the candidate order (the hybrid score), so something sensible is always shown.
  */
 import type { RankerPackMeta } from './pack';
-import { RERANK_FEATURE_NAMES, rerankFeatures } from './rerank-features';
+import { ITEM_STAT_COLUMNS, RERANK_FEATURE_NAMES, rerankFeatures } from './rerank-features';
 import type { RerankContext } from './rerank-features';
 
 /** Features read from itemStats columns of the same name. */
-const STAT_FEATURES = new Set(['popularity', 'trending', 'freshness']);
+const STAT_FEATURES = new Set<string>(ITEM_STAT_COLUMNS);
 
 export class LinearReranker {
   /** False when the pack has no weights: {@link score} then returns the hybrid scores. */

@@ -6,7 +6,7 @@ import type { CatalogItem } from '../../models/catalog/item';
 import { ContentModel } from '../../models/content/content-model';
 import { decodeMatrix } from '../../models/recommend/pack';
 import type { RankerPackMeta } from '../../models/recommend/pack';
-import { RERANK_FEATURE_NAMES } from '../../models/recommend/rerank-features';
+import { ITEM_STAT_COLUMNS, RERANK_FEATURE_NAMES } from '../../models/recommend/rerank-features';
 import { generateDemoCatalog } from '../demo/demo-catalog';
 import { importKaggleStyles } from '../ingest/kaggle-catalog';
 import { trainFashionRanker } from './fashion-ranker';
@@ -55,7 +55,7 @@ describe('trainFashionRanker on the demo catalog with no interaction log', () =>
     expect(factors.length).toBe(items.length * meta.itemFactors.cols);
     expect(factors.some((v) => v !== 0)).toBe(true);
     const stats = decodeMatrix(meta.itemStats, new Uint8Array(await readFile(join(out, meta.itemStats.file))));
-    expect(meta.itemStats.columns).toEqual(['popularity', 'trending', 'freshness']);
+    expect(meta.itemStats.columns).toEqual([...ITEM_STAT_COLUMNS]);
     for (const v of stats) expect(v >= 0 && v <= 1).toBe(true);
     const content = ContentModel.fromJSON(JSON.parse(await readFile(join(out, meta.contentModel!.file), 'utf8')));
     expect(content.dim).toBe(meta.contentModel!.dim);
