@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import type { CatalogVersionInfo, FeatureStore } from '../store/feature-store';
 import { importGenericCatalog, loadMapping } from './generic-catalog';
 import { processImages } from './images';
-import { importInteractions, loadInteractionMapping } from './interactions';
+import { fillPricesFromInteractions, importInteractions, loadInteractionMapping } from './interactions';
 import { importKaggleStyles } from './kaggle-catalog';
 import { buildQualityReport, renderQualityReportHtml, renderQualityReportMarkdown } from './quality-report';
 import type { QualityReport } from './quality-report';
@@ -35,7 +35,15 @@ export interface IngestSummary {
   version: CatalogVersionInfo;
   catalog: { file: string; rowsRead: number; accepted: number; quarantined: number; byReason: Record<string, number> };
   images?: { processed: number; problems: number; duplicateGroups: number; encoderInput: string };
-  interactions?: { file: string; rowsRead: number; accepted: number; quarantined: number; byReason: Record<string, number> };
+  interactions?: {
+    file: string;
+    rowsRead: number;
+    accepted: number;
+    quarantined: number;
+    byReason: Record<string, number>;
+    /** Items without a catalog price that took the price of their latest interaction. */
+    pricesFilled: number;
+  };
   report: { json: string; html: string; markdown: string; warnings: string[] };
 }
 
@@ -114,11 +122,16 @@ export async function ingestCatalog(options: IngestCatalogOptions): Promise<Inge
   }
 
   let interactions: Awaited<ReturnType<typeof importInteractions>> | undefined;
+  let pricesFilled = 0;
   if (options.interactions) {
     const knownItems = new Set(catalog.accepted.map((item) => item.id));
     const mapping = options.interactionsMapping ? await loadInteractionMapping(resolve(options.interactionsMapping)) : undefined;
     interactions = await importInteractions(resolve(options.interactions), { knownItems, ...(mapping ? { mapping } : {}) });
     checkAccounting(interactions);
+    interactions.notes.forEach((note) => progress.log(note));
+    // Before the report and the store, so both see the prices the items will have.
+    pricesFilled = fillPricesFromInteractions(catalog.accepted, interactions.accepted);
+    if (pricesFilled > 0) progress.log(`${pricesFilled} item price(s) taken from their latest interaction with a price`);
   }
 
   const latest = options.store.latestVersion();
@@ -174,6 +187,7 @@ export async function ingestCatalog(options: IngestCatalogOptions): Promise<Inge
             accepted: interactions.accepted.length,
             quarantined: interactions.quarantined.length,
             byReason: countReasons(interactions.quarantined),
+            pricesFilled,
           },
         }
       : {}),
