@@ -12,7 +12,7 @@ import { buildAppServer, closeOnSignals } from './http/app';
 import { ingestCatalog } from './ingest/ingest-catalog';
 import type { IngestSummary } from './ingest/ingest-catalog';
 import { FatalImportError } from './ingest/types';
-import { DEFAULT_GATE } from './pipeline/gate';
+import { DEFAULT_GATE, REAL_LOG_GATE } from './pipeline/gate';
 import { championOf, runPipeline, trainModels } from './pipeline/pipeline';
 import type { PipelineSummary, TrainOptions } from './pipeline/pipeline';
 import { batchRecommend, checkBatchK, DEFAULT_BATCH_K, MAX_BATCH_K, PARALLEL_MIN_USERS, parseAsOf } from './recommend/batch-recommend';
@@ -286,14 +286,17 @@ export function buildCli(): Command {
     program
       .command('pipeline')
       .description('Publish the catalog, train and register the models, and move the champion alias only when the new ranker passes the gate.')
-      .option('--gate-metrics <names>', 'comma-separated metrics the candidate must beat the champion and popularity on', DEFAULT_GATE.metrics.join(','))
+      .option(
+        '--gate-metrics <names>',
+        `comma-separated metrics the candidate must beat the champion and popularity on (default ${REAL_LOG_GATE.metrics.join(',')} for a real log evaluated with time, else ${DEFAULT_GATE.metrics.join(',')})`,
+      )
       .option('--min-gain <x>', 'how much better than the champion each metric must be', Number, DEFAULT_GATE.minGain),
-  ).action(async (flags: TrainFlags & { gateMetrics: string; minGain: number }) => {
+  ).action(async (flags: TrainFlags & { gateMetrics?: string; minGain: number }) => {
     const paths = dataPaths(dataDir());
     const store = FeatureStore.open(paths.featureStore);
     try {
-      const metrics = flags.gateMetrics.split(',').map((m) => m.trim()).filter(Boolean);
-      printPipeline(await runPipeline({ ...trainOptions(paths, store, flags), gate: { ...DEFAULT_GATE, metrics, minGain: flags.minGain } }));
+      const metrics = flags.gateMetrics?.split(',').map((m) => m.trim()).filter(Boolean);
+      printPipeline(await runPipeline({ ...trainOptions(paths, store, flags), gate: { metrics, minGain: flags.minGain } }));
     } finally {
       store.close();
     }

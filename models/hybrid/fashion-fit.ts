@@ -58,6 +58,17 @@ export interface FashionFitOptions extends HybridOptions {
   repeats?: boolean;
 }
 
+/**
+ * How a real shop's log trains: the re-ranker learns from consecutive `days`-day windows at the
+ * end of the log (what shoppers bought next, repeats included, ranked at each window's start).
+ */
+export function realLogFitOptions(days = 28): FashionFitOptions {
+  return { rerankSplit: 'time', rerankDays: days, repeats: true, rerankWindows: REAL_LOG_RERANK_WINDOWS, halfLifeDays: REAL_LOG_HALF_LIFE_DAYS };
+}
+/** Chosen on tuning windows before the real-shop benchmark's test windows (see its notes). */
+const REAL_LOG_RERANK_WINDOWS = 8;
+const REAL_LOG_HALF_LIFE_DAYS = 60;
+
 export interface FashionFit {
   hybrid: HybridModel;
   /** itemStats, shape [nItems, columns.length], float32. */

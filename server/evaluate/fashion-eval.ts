@@ -95,9 +95,21 @@ export function evaluationFingerprint(input: {
   testShare?: number;
   coldShare?: number;
 }): string {
+  return [
+    FASHION_EVAL_PROTOCOL,
+    `catalog=${input.catalogContentHash}`,
+    `events=sha256:${eventsDigest(input.events)}`,
+    `seed=${input.seed}`,
+    `testShare=${input.testShare ?? DEFAULT_TEST_SHARE}`,
+    `coldShare=${input.coldShare ?? DEFAULT_COLD_SHARE}`,
+  ].join(';');
+}
+
+/** sha256 (hex) of the events in the order given: names the data a figure was measured on. */
+export function eventsDigest(events: readonly InteractionEvent[]): string {
   const hash = createHash('sha256');
   let chunk = '';
-  for (const e of input.events) {
+  for (const e of events) {
     chunk += `${e.userId}\t${e.itemId}\t${e.type}\t${e.timestamp}\t${e.weight ?? 1}\n`;
     if (chunk.length > 1 << 16) {
       hash.update(chunk);
@@ -105,14 +117,7 @@ export function evaluationFingerprint(input: {
     }
   }
   hash.update(chunk);
-  return [
-    FASHION_EVAL_PROTOCOL,
-    `catalog=${input.catalogContentHash}`,
-    `events=sha256:${hash.digest('hex')}`,
-    `seed=${input.seed}`,
-    `testShare=${input.testShare ?? DEFAULT_TEST_SHARE}`,
-    `coldShare=${input.coldShare ?? DEFAULT_COLD_SHARE}`,
-  ].join(';');
+  return hash.digest('hex');
 }
 
 export interface FashionEngineOptions {

@@ -26,13 +26,13 @@ import { toCsr } from '../../models/cf/sparse';
 import { ContentModel } from '../../models/content/content-model';
 import type { ContentModelOptions } from '../../models/content/content-model';
 import { rankTopK } from '../../models/eval/rank';
-import { fitFashion } from '../../models/hybrid/fashion-fit';
+import { fitFashion, realLogFitOptions } from '../../models/hybrid/fashion-fit';
 import type { FashionFit, FashionFitOptions } from '../../models/hybrid/fashion-fit';
 import { DAY_MS } from '../../models/hybrid/fashion-hybrid';
 import type { IndexedEvent } from '../../models/hybrid/fashion-hybrid';
 import { batchFeedRequest } from '../../models/recommend/batch';
 import type { HistoryEvent } from '../../models/recommend/types';
-import { fashionEngine } from './fashion-eval';
+import { eventsDigest, fashionEngine } from './fashion-eval';
 
 /** Version of the protocol above: figures under different versions are not comparable. */
 export const REAL_SHOP_EVAL_PROTOCOL = 'real-shop-eval/1';
@@ -47,7 +47,7 @@ export interface RealShopEvalInput {
   cut: number;
   /** Test window length, and the tuning window before the cut (default 28). */
   days?: number;
-  /** Fit options of the served ranker (the time split and repeats are set here). */
+  /** Fit options of the served ranker over models/hybrid/fashion-fit.ts `realLogFitOptions`. */
   fit?: FashionFitOptions;
   content?: ContentModelOptions;
   /** Baselines to run beside the served ranker (default all). */
@@ -95,6 +95,8 @@ export interface RealShopEvalResult {
   models: Partial<Record<RealShopModel, RealShopModelResult>>;
   /** The ALS settings the tuning window chose. */
   alsTuned?: { factors: number; regularization: number; alpha: number; tuningMap12: number };
+  /** The served ranker's list for every test customer (item ids, best first). */
+  served: { customer: string; items: string[] }[];
   /** The served ranker's re-ranker as fitted (features and weights), for the note. */
   rerank: { features: string[]; weights: number[]; kept: boolean | null };
   fit: FashionFit;
@@ -220,17 +222,19 @@ export async function evaluateRealShop(input: RealShopEvalInput): Promise<RealSh
     nUsers,
     content: contentVectors,
     image,
-    options: { ...input.fit, rerankSplit: 'time', rerankDays: days, repeats: true },
+    options: { ...realLogFitOptions(days), ...input.fit },
   });
 
   progress('served');
   const lists: Partial<Record<RealShopModel, Int32Array[]>> = {};
   const engine = fashionEngine(fit, items);
   const served: Int32Array[] = [];
-  for (const history of historyRows) {
+  const servedIds: RealShopEvalResult['served'] = [];
+  for (const [u, history] of historyRows.entries()) {
     const request = batchFeedRequest(asHistory(history, items), cut, k);
     const response = await engine.feed(request);
     served.push(Int32Array.from(response.items, (r) => rowOf.get(r.itemId)!));
+    servedIds.push({ customer: customers[u]!, items: response.items.map((r) => r.itemId) });
   }
   engine.dispose();
   lists.served = served;
@@ -347,6 +351,7 @@ export async function evaluateRealShop(input: RealShopEvalInput): Promise<RealSh
       testPairs,
     },
     models,
+    served: servedIds,
     ...(alsTuned ? { alsTuned } : {}),
     rerank: { features: [...fit.rerank.features], weights: [...fit.rerank.weights], kept: fit.rerankCheck?.kept ?? null },
     fit,
@@ -433,4 +438,48 @@ function alsLists(
     }
     return rankTopK(scores, new Set(rows), k);
   });
+}
+
+/** The default test window: the last `days` days of the log, ending the day after its last event (UTC). */
+export function lastWindowCut(events: readonly InteractionEvent[], days = 28): number {
+  let latest = -Infinity;
+  for (const e of events) latest = Math.max(latest, e.timestamp);
+  return Math.floor(latest / DAY_MS) * DAY_MS + DAY_MS - days * DAY_MS;
+}
+
+/**
+ * What a real-shop figure was measured on, as one string (protocol, catalog content hash, events,
+ * window): versions whose strings are equal were evaluated on the same split.
+ */
+export function realShopFingerprint(input: { catalogContentHash: string; events: readonly InteractionEvent[]; cut: number; days: number }): string {
+  return [REAL_SHOP_EVAL_PROTOCOL, `catalog=${input.catalogContentHash}`, `events=sha256:${eventsDigest(input.events)}`, `cut=${new Date(input.cut).toISOString()}`, `days=${input.days}`].join(';');
+}
+
+/** Flat numbers for the registry gate: the served ranker's `map12`… and `<baseline>.<metric>` beside them. */
+export function realShopMetrics(result: RealShopEvalResult): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  for (const [model, r] of Object.entries(result.models)) {
+    const prefix = model === 'served' ? '' : `${model}.`;
+    for (const name of ['map12', 'recall12', 'ndcg12', 'hr12'] as const) metrics[`${prefix}${name}`] = r.all[name];
+    metrics[`${prefix}map12WithHistory`] = r.withHistory.map12;
+    metrics[`${prefix}newHitShare`] = r.newHitShare;
+  }
+  metrics['eval.testCustomers'] = result.counts.testCustomers;
+  metrics['eval.catalogAtCut'] = result.counts.catalogAtCut;
+  return metrics;
+}
+
+/**
+ * Whether the log supports the protocol at `cut`: events before the tuning window (so something
+ * trains), and at least one purchase in the test window.
+ */
+export function hasTemporalSplit(events: readonly InteractionEvent[], cut: number, days: number): boolean {
+  let before = false;
+  let bought = false;
+  for (const e of events) {
+    if (e.timestamp < cut - days * DAY_MS) before = true;
+    else if (e.timestamp >= cut && e.type === 'purchase') bought = true;
+    if (before && bought) return true;
+  }
+  return false;
 }

@@ -21,7 +21,7 @@ export interface StatusPageOptions {
 const REPORT_FILE = /^catalog-v(\d+)\.(html|md|json)$/;
 const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', md: 'text/markdown; charset=utf-8', json: 'application/json' };
 /** Metrics drawn per model id, in this order, when versions have them. */
-const HEADLINE = ['ndcg10', 'recall20', 'coverage10', 'coldAuc', 'p10Type', 'p10TypeColour', 'novelty10'];
+const HEADLINE = ['map12', 'recall12', 'ndcg12', 'newHitShare', 'ndcg10', 'recall20', 'coverage10', 'coldAuc', 'p10Type', 'p10TypeColour', 'novelty10'];
 
 export interface ReportSummary {
   catalogVersion: number;

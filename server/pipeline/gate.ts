@@ -22,6 +22,13 @@ export interface GatePolicy {
 }
 
 export const DEFAULT_GATE: GatePolicy = { metrics: ['ndcg10', 'recall20'], baselinePrefix: 'popularity.', minGain: 0 };
+/** For a ranker evaluated on a real log with time (server/evaluate/real-shop-eval.ts): its metrics at 12. */
+export const REAL_LOG_GATE: GatePolicy = { metrics: ['map12', 'recall12'], baselinePrefix: 'popularity.', minGain: 0 };
+
+/** The default gate for a candidate's metrics: the real-log one when it was evaluated that way. */
+export function defaultGateFor(metrics: Record<string, number>): GatePolicy {
+  return 'map12' in metrics ? REAL_LOG_GATE : DEFAULT_GATE;
+}
 
 export interface GateSide {
   /** `id@version`. */

@@ -23,7 +23,7 @@ import type { Manifest, ModelVersion, Registry } from '../registry/registry';
 import type { FeatureStore } from '../store/feature-store';
 import { FASHION_RANKER_ID, trainFashionRanker } from '../train/fashion-ranker';
 import { prepareBackend } from '../train/image-encoder';
-import { DEFAULT_GATE, decidePromotion } from './gate';
+import { decidePromotion, defaultGateFor } from './gate';
 import type { GateDecision, GatePolicy } from './gate';
 import { embedCatalog, loadCatalogPhotos, trainImageStep } from './image-step';
 
@@ -190,7 +190,7 @@ export async function trainModels(options: TrainOptions): Promise<TrainSummary> 
  * models, then moves `champion` only when the gate lets the new ranker through; otherwise it
  * becomes `challenger`, and the summary says why.
  */
-export async function runPipeline(options: TrainOptions & { gate?: GatePolicy }): Promise<PipelineSummary> {
+export async function runPipeline(options: TrainOptions & { gate?: Partial<GatePolicy> }): Promise<PipelineSummary> {
   const { store, registry, log } = options;
   const target = options.catalogVersion ?? store.latestVersion()?.version;
   if (target !== undefined && registry.manifest().catalog?.version !== target) {
@@ -207,8 +207,14 @@ export async function runPipeline(options: TrainOptions & { gate?: GatePolicy })
   const held = previous
     ? { name: `${previous.id}@${previous.version}`, metrics: previous.metrics, evaluationData: String(previous.inputs.evaluationData ?? '') }
     : null;
-  const decision = decidePromotion(candidate, held, options.gate ?? DEFAULT_GATE);
+  // Unset fields follow the evaluation the candidate had (defaultGateFor).
+  const gate: GatePolicy = { ...defaultGateFor(candidate.metrics), ...definedFields(options.gate ?? {}) };
+  const decision = decidePromotion(candidate, held, gate);
   const alias = decision.promote ? 'champion' : 'challenger';
   registry.setAlias(alias, trained.ranker.id, trained.ranker.version);
   return { ...trained, decision, alias, previousChampion: previous ? `${previous.id}@${previous.version}` : null };
+}
+
+function definedFields<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -23,7 +23,7 @@ import type { CatalogItem, InteractionEvent } from '../../models/catalog/item';
 import { INTERACTION_TYPES } from '../../models/catalog/item';
 import { ContentModel } from '../../models/content/content-model';
 import type { ContentModelOptions } from '../../models/content/content-model';
-import { fitFashion } from '../../models/hybrid/fashion-fit';
+import { fitFashion, realLogFitOptions } from '../../models/hybrid/fashion-fit';
 import type { FashionFitOptions } from '../../models/hybrid/fashion-fit';
 import type { IndexedEvent } from '../../models/hybrid/fashion-hybrid';
 import { FASHION_PACK_FILES, fashionPack } from '../../models/hybrid/fashion-pack';
@@ -33,6 +33,7 @@ import { createRandom } from '../demo/random';
 import { simulateShoppers } from '../demo/shoppers';
 import type { Persona } from '../demo/shoppers';
 import { evaluateFashion, evaluationFingerprint } from '../evaluate/fashion-eval';
+import { evaluateRealShop, hasTemporalSplit, lastWindowCut, realShopFingerprint, realShopMetrics } from '../evaluate/real-shop-eval';
 
 export const FASHION_RANKER_ID = 'fashion-ranker';
 export const CONTENT_MODEL_FILE = FASHION_PACK_FILES.contentModel;
@@ -46,6 +47,8 @@ export const DEFAULT_EVALUATION_SEED = 42;
 export function defaultShoppers(items: number): number {
   return Math.min(3000, Math.max(60, Math.round(items / 10)));
 }
+/** The test window (and each tuning window) of a real log's evaluation, in days. */
+export const REAL_LOG_WINDOW_DAYS = 28;
 /** Simulated shoppers start on this day and shop for {@link SIMULATED_DAYS} days (fixed, so packs reproduce). */
 export const SIMULATED_START = Date.UTC(2024, 0, 1);
 export const SIMULATED_DAYS = 60;
@@ -168,17 +171,29 @@ export async function trainFashionRanker(input: TrainFashionRankerInput): Promis
     progress('simulate', `no interaction log: simulating ${shoppers} shoppers (simulated data)`);
     ({ personas, events } = simulateCatalogShoppers(items, shoppers, evaluationSeed));
   }
-  const evaluationData = evaluationFingerprint({ catalogContentHash: input.catalog.contentHash, events, seed: evaluationSeed });
+  // A real log is evaluated with time (server/evaluate/real-shop-eval.ts) when it spans a test
+  // window and a tuning window before it and someone bought in the last one; otherwise, and for
+  // simulated shoppers, by the per-shopper split of server/evaluate/fashion-eval.ts.
+  const realCut = simulated ? undefined : lastWindowCut(events, REAL_LOG_WINDOW_DAYS);
+  const temporal = realCut !== undefined && hasTemporalSplit(events, realCut, REAL_LOG_WINDOW_DAYS);
+  const evaluationData = temporal
+    ? realShopFingerprint({ catalogContentHash: input.catalog.contentHash, events, cut: realCut!, days: REAL_LOG_WINDOW_DAYS })
+    : evaluationFingerprint({ catalogContentHash: input.catalog.contentHash, events, seed: evaluationSeed });
 
   progress('content', `content model over ${items.length} items`);
   const content = ContentModel.fit(items, { seed, ...input.content });
   const contentVectors = { vectors: content.embedItems(items), dim: content.dim };
   const image = input.imageEmbeddings ? { vectors: input.imageEmbeddings.vectors, dim: input.imageEmbeddings.dim, encoder: input.imageEmbeddings.encoder } : undefined;
-  const fitOptions: FashionFitOptions = { seed, ...input.fit };
+  const fitOptions: FashionFitOptions = { seed, ...(simulated ? {} : realLogFitOptions(REAL_LOG_WINDOW_DAYS)), ...input.fit };
 
   let metrics: Record<string, number> = {};
   let losses = { als: [] as number[], rerank: [] as number[] };
-  if (!input.skipEvaluation) {
+  if (!input.skipEvaluation && temporal) {
+    progress('evaluate', `the last ${REAL_LOG_WINDOW_DAYS} days of the log as the test window (${new Date(realCut!).toISOString().slice(0, 10)} on), trained and tuned on the weeks before, with the catalog as it stood then; ranked by the device's engine`);
+    const evaluation = await evaluateRealShop({ items, events, cut: realCut!, days: REAL_LOG_WINDOW_DAYS, fit: fitOptions, content: { seed, ...input.content }, ...(image ? { image } : {}) });
+    metrics = { ...realShopMetrics(evaluation), simulated: 0 };
+    losses = { als: [], rerank: evaluation.fit.rerankLosses };
+  } else if (!input.skipEvaluation) {
     progress('evaluate', `time-based split of ${events.length} ${simulated ? 'simulated ' : ''}events, ranked by the device's engine`);
     const evaluation = await evaluateFashion({ items, events, personas, content: contentVectors, image, options: { fit: fitOptions, seed: evaluationSeed } });
     metrics = { ...evaluation.metrics, simulated: simulated ? 1 : 0 };
