@@ -210,3 +210,25 @@ describe('RecommenderEngine similar items and search', () => {
     expect(ids(await engine.feed(request({ history: [] })))).not.toContain('watch-gold');
   });
 });
+
+describe('RecommenderEngine repeat purchases', () => {
+  const bought: HistoryEvent[] = [
+    { itemId: 'watch-steel', type: 'purchase', at: NOW - DAY },
+    { itemId: 'dress-red', type: 'like', at: NOW - 30 * DAY },
+  ];
+
+  it('ranks a bought item again only for a ranker with the repeat feature, and never in a feed that leaves purchases out', async () => {
+    const withRepeat = new RecommenderEngine(parts({ pack: handPack({ features: ['hybridScore', 'repeat'], weights: [1, 10], bias: 0 }) }));
+    const batch = await withRepeat.feed(request({ history: bought, k: 3, filters: { excludePurchased: false } }));
+    expect(ids(batch)[0]).toBe('watch-steel');
+    const feed = await withRepeat.feed(request({ history: bought, k: 7 }));
+    expect(ids(feed)).not.toContain('watch-steel');
+    const plain = new RecommenderEngine(parts());
+    const plainBatch = await plain.feed(request({ history: bought, k: 3, filters: { excludePurchased: false } }));
+    expect(ids(plainBatch)[0]).not.toBe('watch-steel');
+  });
+
+  it('refuses a pack whose trending-by-segment feature has no recentSales column to scale', () => {
+    expect(() => new RecommenderEngine(parts({ pack: handPack({ features: ['typeTrending'], weights: [1], bias: 0 }) }))).toThrow(/typeTrending.*recentSales/);
+  });
+});

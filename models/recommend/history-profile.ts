@@ -8,7 +8,7 @@
 import type { CatalogItem } from '../catalog/item';
 
 /** The attributes whose share of the history is a re-ranker feature. */
-export const PROFILE_FIELDS = ['articleType', 'colour', 'subCategory', 'masterCategory'] as const;
+export const PROFILE_FIELDS = ['articleType', 'colour', 'subCategory', 'masterCategory', 'gender'] as const;
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
 
 export type ProfileItem = Pick<CatalogItem, ProfileField | 'variantGroup'>;
@@ -132,7 +132,7 @@ export function historyCandidates(
   const out: number[] = [];
   const seen = new Set<number>();
   const add = (row: number): boolean => {
-    if (seen.has(row) || !allowed(row)) return false;
+    if (seen.has(row) || !allowed(row) || (!historyItems && p.itemWeight.has(row))) return false;
     seen.add(row);
     out.push(row);
     return true;

@@ -46,11 +46,26 @@ export const RERANK_FEATURES = {
   colourShare: "share of the shopper's history in the item's colour",
   subCategoryShare: "share of the shopper's history in the item's sub category",
   masterCategoryShare: "share of the shopper's history in the item's master category",
+  /** The gender field holds a shop's top segment (H&M's index group: Ladieswear, Menswear, Divided…). */
+  genderShare: "share of the shopper's history in the item's gender or index group",
+  /** typeShare × recentSales: what sells now in the types the shopper buys (trending by segment). */
+  typeTrending: "recent sales within the shopper's article types",
+  /** subCategoryShare × recentSales. */
+  subCategoryTrending: "recent sales within the shopper's sub categories (departments)",
+  /** genderShare × recentSales. */
+  genderTrending: "recent sales within the shopper's gender or index group",
 } as const;
 export type RerankFeature = keyof typeof RERANK_FEATURES;
 export const RERANK_FEATURE_NAMES = Object.keys(RERANK_FEATURES) as RerankFeature[];
 
-const SHARE_FIELD = { typeShare: 'articleType', colourShare: 'colour', subCategoryShare: 'subCategory', masterCategoryShare: 'masterCategory' } as const;
+const SHARE_FIELD = {
+  typeShare: 'articleType',
+  colourShare: 'colour',
+  subCategoryShare: 'subCategory',
+  masterCategoryShare: 'masterCategory',
+  genderShare: 'gender',
+} as const;
+const TRENDING_FIELD = { typeTrending: 'articleType', subCategoryTrending: 'subCategory', genderTrending: 'gender' } as const;
 
 /** How many of the most recent distinct history items the similarity features look at. */
 export const RECENT_ITEMS = 5;
@@ -154,7 +169,13 @@ export function rerankFeatures(
       case 'colourShare':
       case 'subCategoryShare':
       case 'masterCategoryShare':
+      case 'genderShare':
         out[k] = ctx.profile ? shareFeature(ctx.profile.history, ctx.profile.codes, SHARE_FIELD[name as keyof typeof SHARE_FIELD], row) : 0;
+        break;
+      case 'typeTrending':
+      case 'subCategoryTrending':
+      case 'genderTrending':
+        out[k] = ctx.profile ? shareFeature(ctx.profile.history, ctx.profile.codes, TRENDING_FIELD[name as keyof typeof TRENDING_FIELD], row) * statIndex('recentSales') : 0;
         break;
       default:
         throw new Error(`unknown rerank feature "${name}" (known: ${RERANK_FEATURE_NAMES.join(', ')})`);

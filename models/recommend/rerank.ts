@@ -10,8 +10,13 @@ import type { RankerPackMeta } from './pack';
 import { ITEM_STAT_COLUMNS, RERANK_FEATURE_NAMES, rerankFeatures } from './rerank-features';
 import type { RerankContext } from './rerank-features';
 
-/** Features read from itemStats columns of the same name. */
-const STAT_FEATURES = new Set<string>(ITEM_STAT_COLUMNS);
+/** The itemStats column each feature reads: its own name, or the sales the trending-by-segment ones scale. */
+const STAT_OF: Record<string, string> = {
+  ...Object.fromEntries(ITEM_STAT_COLUMNS.map((c) => [c, c])),
+  typeTrending: 'recentSales',
+  subCategoryTrending: 'recentSales',
+  genderTrending: 'recentSales',
+};
 
 export class LinearReranker {
   /** False when the pack has no weights: {@link score} then returns the hybrid scores. */
@@ -41,8 +46,9 @@ export class LinearReranker {
       if (!(RERANK_FEATURE_NAMES as readonly string[]).includes(name)) {
         throw new Error(`ranker.json rerank names feature "${name}", which this engine cannot compute (known: ${RERANK_FEATURE_NAMES.join(', ')})`);
       }
-      if (STAT_FEATURES.has(name) && !meta.itemStats.columns.includes(name)) {
-        throw new Error(`ranker.json rerank uses "${name}", but itemStats has no such column (it has ${meta.itemStats.columns.join(', ') || 'none'})`);
+      const column = STAT_OF[name];
+      if (column !== undefined && !meta.itemStats.columns.includes(column)) {
+        throw new Error(`ranker.json rerank uses "${name}", but itemStats has no "${column}" column (it has ${meta.itemStats.columns.join(', ') || 'none'})`);
       }
     }
     return new LinearReranker(r.features, r.weights, r.bias ?? 0);
