@@ -14,7 +14,7 @@ import { SeededRandom } from '../random';
 import { ITEM_STAT_COLUMNS, NEWNESS_HALF_LIFE_DAYS, RERANK_FEATURE_NAMES, TRENDING_DAYS, recentItems, rerankFeatures } from '../recommend/rerank-features';
 import type { ItemStatColumn } from '../recommend/rerank-features';
 import type { RerankContext } from '../recommend/rerank-features';
-import { codeItems, historyCandidates, historyProfile, popularOrder } from '../recommend/history-profile';
+import { capPerVariantGroup, codeItems, historyCandidates, historyProfile, popularOrder } from '../recommend/history-profile';
 import type { ItemCodes } from '../recommend/history-profile';
 import { DAY_MS, eventWeight, fitHybrid, foldInHistory, hybridDefaults, itemFeatures } from './fashion-hybrid';
 import type { HybridModel, HybridOptions, IndexedEvent } from './fashion-hybrid';
@@ -369,7 +369,8 @@ export function recommendForHistory(
   const buf = new Float32Array(fit.rerank.features.length);
   const rescored = Array.from(candidates, (c) => ({ c, s: linearScore(fit.rerank, rerankFeatures(ctx, c, fit.rerank.features, buf)) }));
   rescored.sort((a, b) => b.s - a.s || a.c - b.c);
-  return Int32Array.from(rescored.slice(0, k), (r) => r.c);
+  const kept = capPerVariantGroup(Int32Array.from(rescored, (r) => r.c), fit.codes);
+  return Int32Array.from(kept.slice(0, k), (p) => rescored[p]!.c);
 }
 
 function hybridScores(fit: FashionFit, user: Float32Array): Float32Array {

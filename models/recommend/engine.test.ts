@@ -232,3 +232,21 @@ describe('RecommenderEngine repeat purchases', () => {
     expect(() => new RecommenderEngine(parts({ pack: handPack({ features: ['typeTrending'], weights: [1], bias: 0 }) }))).toThrow(/typeTrending.*recentSales/);
   });
 });
+
+describe('RecommenderEngine variant groups', () => {
+  // The two dresses and the two watches are each one garment in two colours.
+  const grouped = HAND_ITEMS.map((item) => ({ ...item, variantGroup: item.id.startsWith('dress') ? 'dress' : item.id.startsWith('watch') ? 'watch' : undefined }));
+
+  it('keeps at most the configured number of one garment\'s variants in a feed, personal or popular', async () => {
+    const one = new RecommenderEngine(parts({ catalog: grouped }), { maxPerVariantGroup: 1 });
+    const feed = ids(await one.feed(request()));
+    expect(feed.filter((id) => id.startsWith('dress'))).toEqual(['dress-red']);
+    expect(feed.filter((id) => id.startsWith('watch'))).toEqual(['watch-gold']);
+    expect(feed).toHaveLength(5);
+    const popular = ids(await one.feed(request({ history: [] })));
+    expect(popular.filter((id) => id.startsWith('dress'))).toHaveLength(1);
+    const uncapped = new RecommenderEngine(parts({ catalog: grouped }), { maxPerVariantGroup: 0 });
+    expect(ids(await uncapped.feed(request()))).toHaveLength(7);
+    expect(() => new RecommenderEngine(parts(), { maxPerVariantGroup: -1 })).toThrow(/maxPerVariantGroup/);
+  });
+});

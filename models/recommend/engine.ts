@@ -21,7 +21,7 @@ import { ContentModel } from '../content/content-model';
 import { FoldInExplainer, topContributors } from './explain';
 import type { CodedAttributes, EngineItem } from './filters';
 import { attributeMask, codeAttributes, filtersKey, hasAttributeFilter, validateFilters } from './filters';
-import { codeItems, historyCandidates, historyProfile, popularOrder } from './history-profile';
+import { capPerVariantGroup, codeItems, historyCandidates, historyProfile, MAX_PER_VARIANT_GROUP, popularOrder } from './history-profile';
 import type { HistoryProfile, ItemCodes } from './history-profile';
 import { mmr } from './mmr';
 import { decodeMatrix, RANKER_PACK_FORMAT } from './pack';
@@ -124,6 +124,8 @@ export interface EngineOptions {
   keywordWeight?: number;
   /** History items named per explanation (default 3). */
   explainTop?: number;
+  /** At most this many variants of one garment (catalog `variantGroup`) per feed; 0: no cap (default 2). */
+  maxPerVariantGroup?: number;
 }
 
 /** What the loaded model can do and how it matched the catalog. */
@@ -197,8 +199,10 @@ export class RecommenderEngine {
       blendVisualWeight: options.blendVisualWeight ?? 0.5,
       keywordWeight: options.keywordWeight ?? 0.7,
       explainTop: options.explainTop ?? 3,
+      maxPerVariantGroup: options.maxPerVariantGroup ?? MAX_PER_VARIANT_GROUP,
     };
     if (!(Number.isInteger(this.options.candidates) && this.options.candidates >= 1)) throw new Error('engine: options.candidates must be a positive integer');
+    if (!(Number.isInteger(this.options.maxPerVariantGroup) && this.options.maxPerVariantGroup >= 0)) throw new Error('engine: options.maxPerVariantGroup must be an integer of 0 or more');
     if (!(this.options.blendVisualWeight >= 0 && this.options.blendVisualWeight <= 1)) throw new Error('engine: options.blendVisualWeight must be in [0, 1]');
     if (!(this.options.keywordWeight >= 0 && this.options.keywordWeight <= 1)) throw new Error('engine: options.keywordWeight must be in [0, 1]');
     this.cache = new LRUCache({ max: Math.max(1, this.options.cacheSize) });
@@ -453,11 +457,16 @@ export class RecommenderEngine {
       stats: { values: s.stats, columns: s.statColumns },
       profile: { history: profile, codes: s.codes },
     };
-    const rerank = s.reranker.score(ctx, cand.indices, cand.scores);
-    const picked = mmr(rerank, similarityOf(s, cand.indices), request.k, request.diversity);
+    const scores = s.reranker.score(ctx, cand.indices, cand.scores);
+    // Best first, then at most a few colours of one garment.
+    const byScore = Array.from(cand.indices.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b);
+    const keep = capPerVariantGroup(Int32Array.from(byScore, (c) => cand.indices[c]!), s.codes, this.options.maxPerVariantGroup).map((p) => byScore[p]!);
+    const rows = Int32Array.from(keep, (c) => cand.indices[c]!);
+    const rerank = Float64Array.from(keep, (c) => scores[c]!);
+    const picked = mmr(rerank, similarityOf(s, rows), request.k, request.diversity);
     const explainer = new FoldInExplainer(s.itemFactors, s.f, h.rows, h.weights, fold);
     const items: Recommendation[] = picked.order.map((c, n) => {
-      const row = cand.indices[c]!;
+      const row = rows[c]!;
       const because = topContributors(explainer.contributions(row), this.options.explainTop).map((t) => ({ itemId: s.ids[t.row]!, share: t.share }));
       return { itemId: s.ids[row]!, score: picked.values[n]!, explanation: { kind: 'history', because } };
     });
@@ -472,8 +481,8 @@ export class RecommenderEngine {
       const row = s.popularOrder[p]!;
       if (mask !== undefined ? mask[row] !== 0 : !excluded.has(row)) rows.push(row);
     }
-    const candidates = Int32Array.from(rows);
-    const picked = mmr(Float64Array.from(rows, (r) => s.popularScore[r]!), similarityOf(s, candidates), request.k, request.diversity);
+    const candidates = Int32Array.from(capPerVariantGroup(rows, s.codes, this.options.maxPerVariantGroup), (p) => rows[p]!);
+    const picked = mmr(Float64Array.from(candidates, (r) => s.popularScore[r]!), similarityOf(s, candidates), request.k, request.diversity);
     const items: Recommendation[] = picked.order.map((c, n) => {
       const row = candidates[c]!;
       const explanation: Explanation = { kind: s.popularKind[row] === 1 ? 'trending' : 'popular', because: [] };

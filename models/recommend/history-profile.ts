@@ -180,3 +180,25 @@ export function popularOrder(stats: Float32Array, columns: readonly string[], n:
   const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => score[b]! - score[a]! || a - b);
   return { order, score, kind };
 }
+
+/** At most this many variants of one garment in a feed (it would otherwise fill with one garment's colours). */
+export const MAX_PER_VARIANT_GROUP = 2;
+
+/**
+ * Positions of `rows` (best first) keeping at most `cap` rows of each variant group (0: no cap);
+ * rows without a group are always kept.
+ */
+export function capPerVariantGroup(rows: ArrayLike<number>, codes: ItemCodes, cap = MAX_PER_VARIANT_GROUP): number[] {
+  const kept: number[] = [];
+  const count = new Map<number, number>();
+  for (let p = 0; p < rows.length; p++) {
+    const g = codes.variantGroup[rows[p]!]!;
+    if (cap > 0 && g >= 0) {
+      const n = count.get(g) ?? 0;
+      if (n >= cap) continue;
+      count.set(g, n + 1);
+    }
+    kept.push(p);
+  }
+  return kept;
+}
