@@ -7,5 +7,6 @@
 import type { FeedRequest, HistoryEvent } from './types';
 
 export function batchFeedRequest(history: HistoryEvent[], now: number, k: number): FeedRequest {
-  return { history, now, k, diversity: 0, filters: { excludePurchased: false } };
+  // Nobody reads a batch row's explanation: skipping it saves the explainer's solve per shopper.
+  return { history, now, k, diversity: 0, filters: { excludePurchased: false }, explain: false };
 }

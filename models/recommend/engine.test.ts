@@ -250,3 +250,17 @@ describe('RecommenderEngine variant groups', () => {
     expect(() => new RecommenderEngine(parts(), { maxPerVariantGroup: -1 })).toThrow(/maxPerVariantGroup/);
   });
 });
+
+describe('RecommenderEngine batch requests', () => {
+  it('ranks the same with and without explanations, leaves them empty when asked, and caches nothing with cacheSize 0', async () => {
+    const engine = new RecommenderEngine(parts(), { cacheSize: 0 });
+    const explained = await engine.feed(request());
+    const bare = await engine.feed(request({ explain: false }));
+    expect(ids(bare)).toEqual(ids(explained));
+    expect(bare.items.every((i) => i.explanation.because.length === 0)).toBe(true);
+    expect(explained.items[0]!.explanation.because.length).toBeGreaterThan(0);
+    expect((await engine.feed(request())).cached).toBe(false);
+    expect(engine.cacheSize).toBe(0);
+    await expect(engine.feed(request({ explain: 'no' as unknown as boolean }))).rejects.toThrow(/explain must be true or false/);
+  });
+});

@@ -116,7 +116,7 @@ export interface EngineOptions {
   candidates?: number;
   /** Distinct history items (with weight > 0) needed for a personal feed (default 1). */
   minHistoryItems?: number;
-  /** Responses kept in the LRU cache (default 256). */
+  /** Responses kept in the LRU cache (default 256; 0: no cache, for batch runs where no request repeats). */
   cacheSize?: number;
   /** Weight of the visual score in `blend` similar items (default 0.5; the rest is content). */
   blendVisualWeight?: number;
@@ -187,7 +187,7 @@ interface ModelState {
 
 export class RecommenderEngine {
   private state: ModelState;
-  private readonly cache: LRUCache<string, FeedResponse | SearchResponse>;
+  private readonly cache: LRUCache<string, FeedResponse | SearchResponse> | null;
   private readonly options: Required<EngineOptions>;
   private generation = 0;
 
@@ -205,7 +205,8 @@ export class RecommenderEngine {
     if (!(Number.isInteger(this.options.maxPerVariantGroup) && this.options.maxPerVariantGroup >= 0)) throw new Error('engine: options.maxPerVariantGroup must be an integer of 0 or more');
     if (!(this.options.blendVisualWeight >= 0 && this.options.blendVisualWeight <= 1)) throw new Error('engine: options.blendVisualWeight must be in [0, 1]');
     if (!(this.options.keywordWeight >= 0 && this.options.keywordWeight <= 1)) throw new Error('engine: options.keywordWeight must be in [0, 1]');
-    this.cache = new LRUCache({ max: Math.max(1, this.options.cacheSize) });
+    if (!(Number.isInteger(this.options.cacheSize) && this.options.cacheSize >= 0)) throw new Error('engine: options.cacheSize must be an integer of 0 or more');
+    this.cache = this.options.cacheSize > 0 ? new LRUCache({ max: this.options.cacheSize }) : null;
     this.state = this.build(parts);
   }
 
@@ -214,7 +215,7 @@ export class RecommenderEngine {
     const next = this.build(parts);
     const previous = this.state;
     this.state = next;
-    this.cache.clear();
+    this.cache?.clear();
     disposeState(previous);
   }
 
@@ -232,11 +233,11 @@ export class RecommenderEngine {
 
   /** Cached responses (for diagnostics and tests). */
   get cacheSize(): number {
-    return this.cache.size;
+    return this.cache?.size ?? 0;
   }
 
   dispose(): void {
-    this.cache.clear();
+    this.cache?.clear();
     disposeState(this.state);
   }
 
@@ -259,17 +260,18 @@ export class RecommenderEngine {
       s.generation,
       request.k,
       request.diversity,
+      request.explain === false ? 'unexplained' : 'explained',
       filtersKey({ ...filters, excludeItemIds: undefined }),
       [...excluded].sort((a, b) => a - b).join(','),
       personal ? h.key : 'popular',
     ].join('|');
-    const hit = this.cache.get(key) as FeedResponse | undefined;
+    const hit = this.cache?.get(key) as FeedResponse | undefined;
     let response: FeedResponse;
     if (hit !== undefined) {
       response = { ...structuredClone(hit), cached: true };
     } else {
       response = personal ? await this.personalFeed(s, request, filters, h, excluded) : this.popularFeed(s, request, filters, excluded);
-      this.cache.set(key, structuredClone(response));
+      this.cache?.set(key, structuredClone(response));
     }
     if (h.unknown > 0) response.unknownHistoryItems = h.unknown;
     response.elapsedMs = performance.now() - t0;
@@ -305,7 +307,7 @@ export class RecommenderEngine {
     const row = s.rowOf.get(itemId);
     if (row === undefined) throw new Error(`similar: unknown item "${itemId}"`);
     const key = ['similar', s.generation, itemId, k, mode, filtersKey(f)].join('|');
-    const hit = this.cache.get(key) as SearchResponse | undefined;
+    const hit = this.cache?.get(key) as SearchResponse | undefined;
     if (hit !== undefined) return { ...structuredClone(hit), elapsedMs: performance.now() - t0 };
 
     const hasVisual = s.image !== undefined && s.imageM !== undefined && rowNorm(s.image, row) > 0;
@@ -338,7 +340,7 @@ export class RecommenderEngine {
       })),
       elapsedMs: performance.now() - t0,
     };
-    this.cache.set(key, structuredClone(response));
+    this.cache?.set(key, structuredClone(response));
     return response;
   }
 
@@ -464,10 +466,10 @@ export class RecommenderEngine {
     const rows = Int32Array.from(keep, (c) => cand.indices[c]!);
     const rerank = Float64Array.from(keep, (c) => scores[c]!);
     const picked = mmr(rerank, similarityOf(s, rows), request.k, request.diversity);
-    const explainer = new FoldInExplainer(s.itemFactors, s.f, h.rows, h.weights, fold);
+    const explainer = request.explain === false ? null : new FoldInExplainer(s.itemFactors, s.f, h.rows, h.weights, fold);
     const items: Recommendation[] = picked.order.map((c, n) => {
       const row = rows[c]!;
-      const because = topContributors(explainer.contributions(row), this.options.explainTop).map((t) => ({ itemId: s.ids[t.row]!, share: t.share }));
+      const because = explainer ? topContributors(explainer.contributions(row), this.options.explainTop).map((t) => ({ itemId: s.ids[t.row]!, share: t.share })) : [];
       return { itemId: s.ids[row]!, score: picked.values[n]!, explanation: { kind: 'history', because } };
     });
     return { items, mode: 'personal', elapsedMs: 0, cached: false };
@@ -672,6 +674,7 @@ function validateFeedRequest(request: FeedRequest): void {
   if (typeof request.diversity !== 'number' || !(request.diversity >= 0 && request.diversity <= 1)) {
     throw new Error(`feed: diversity must be a number in [0, 1], got ${String(request.diversity)}`);
   }
+  if (request.explain !== undefined && typeof request.explain !== 'boolean') throw new Error(`feed: explain must be true or false, got ${String(request.explain)}`);
 }
 
 function checkK(where: string, k: number): void {

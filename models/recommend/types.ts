@@ -50,6 +50,8 @@ export interface FeedRequest {
   /** 0 = pure relevance, 1 = maximal diversity (MMR trade-off). */
   diversity: number;
   filters?: ItemFilters;
+  /** Compute each item's explanation (default true); false leaves `because` empty, for batch runs. */
+  explain?: boolean;
 }
 
 export interface FeedResponse {

@@ -87,7 +87,7 @@ export function loadRankerEngine(registry: Registry, store: FeatureStore, ranker
   if (!store.version(version)) throw new Error(`${ref} was trained on catalog version ${version}, which is not in the feature store ${store.file}`);
   const items = store.items(version);
   const { parts } = rankerPackParts({ ref, files }, items, version);
-  const engine = new RecommenderEngine({ ...parts, scorer: jsScorer() }, { candidates: 100, cacheSize: 1 });
+  const engine = new RecommenderEngine({ ...parts, scorer: jsScorer() }, { candidates: 100, cacheSize: 0 });
   // The fold-in gram once, up front, so the first shopper's time is not the catalog's.
   engine.warmUp();
   return { engine, ranker: ref, catalogVersion: version, items: items.length };
