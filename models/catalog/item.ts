@@ -28,6 +28,11 @@ export interface CatalogItem {
   image?: string;
   /** sha256 of the photo's bytes, set once ingest has read it: names its thumbnail and dedupes it. */
   imageSha256?: string;
+  /**
+   * Pixel size of the larger product-page rendition ingest kept beside the thumbnail (served as
+   * `/v1/photos/<imageSha256>.webp`), set only when the photo is larger than its thumbnail.
+   */
+  rendition?: { width: number; height: number };
   /** Anything else the source had, as strings. */
   attributes: Record<string, string>;
 }

@@ -104,6 +104,33 @@ describe('catalog columns', () => {
     expect(decodeItemColumns(columns, 'test')).toEqual(ITEMS);
   });
 
+  it('dictionary-encode rendition sizes, and leave the column out when no item has one', () => {
+    const items = [
+      shirt('0108775015', { rendition: { width: 128, height: 192 } }),
+      shirt('0108775044', { rendition: { width: 128, height: 192 } }),
+      shirt('big', { rendition: { width: 341, height: 512 } }),
+      ITEMS[2]!,
+    ];
+    const columns = encodeItemColumns(items);
+    expect(columns.rendition).toEqual({ dict: ['128x192', '341x512'], codes: [0, 0, 1, -1] });
+    const back = decodeItemColumns(JSON.parse(JSON.stringify(columns)), 'test');
+    expect(back).toEqual(items);
+    expect(back[3]).not.toHaveProperty('rendition');
+    // A catalog without renditions (older data, or small photos) keeps the bytes it had.
+    const before = JSON.stringify(encodeItemColumns(ITEMS));
+    expect(before).not.toContain('rendition');
+    expect(JSON.stringify(encodeItemColumns(structuredClone(ITEMS)))).toBe(before);
+    // Columns written before renditions existed decode as items without one.
+    expect(decodeItemColumns({ ...(columns as unknown as Record<string, unknown>), rendition: null }, 'test').every((item) => !('rendition' in item))).toBe(true);
+    expect(() => decodeItemColumns(edited(columns, 'rendition.dict.1', '341 by 512'), 'blob r items')).toThrow(
+      'blob r items: column "rendition" row 2: expected "<width>x<height>", got "341 by 512"',
+    );
+    expect(() => decodeItemColumns(edited(columns, 'rendition.dict.0', '0x192'), 'blob r items')).toThrow('column "rendition" row 0');
+    expect(() => decodeItemColumns(edited(columns, 'rendition.codes.1', 7), 'blob r items')).toThrow(
+      'column "rendition" row 1: code 7 is outside the dictionary (2 values)',
+    );
+  });
+
   it('name the column and row of a fault', () => {
     const columns = encodeItemColumns(ITEMS);
     const broken = (path: string, to: unknown) => () => decodeItemColumns(edited(columns, path, to), 'blob abc items');
@@ -145,6 +172,14 @@ describe('snapshot and delta blobs', () => {
     expect(snapshot).toMatchObject({ kind: 'snapshot', items });
     const delta = await decodeCatalogBlob(gz(encodeDeltaPayload({ from: 1, to: 2, added: [items[0]!], changed: [items[2]!], removed: [] })));
     expect(delta).toMatchObject({ kind: 'delta', added: [items[0]], changed: [items[2]] });
+  });
+
+  it('a snapshot and a delta carry rendition sizes', async () => {
+    const items = [shirt('1', { rendition: { width: 512, height: 384 } }), shirt('2')];
+    const snapshot = await decodeCatalogBlob(gz(encodeSnapshotPayload({ version: 1, contentHash: 'h', items })));
+    expect(snapshot).toMatchObject({ kind: 'snapshot', items });
+    const delta = await decodeCatalogBlob(gz(encodeDeltaPayload({ from: 1, to: 2, added: [], changed: [items[0]!], removed: [] })));
+    expect(delta).toMatchObject({ kind: 'delta', changed: [items[0]] });
   });
 
   it('still reads format 1 (plain JSON) published before format 2', async () => {

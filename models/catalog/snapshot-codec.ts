@@ -4,7 +4,8 @@
  * Format 2 (`fashionml.catalog-snapshot/2`, `fashionml.catalog-delta/2`) is columnar JSON, gzip
  * compressed: one array per field instead of one object per item, so field names are written once;
  * low-cardinality fields (gender, categories, colour, season, usage, variant group) are
- * dictionary-encoded to small integer codes; image paths that follow the catalog's own pattern (`images/<id>.jpg`) are
+ * dictionary-encoded to small integer codes, and so are rendition sizes (`"512x768"`: a shop's photos
+ * come in a few sizes); image paths that follow the catalog's own pattern (`images/<id>.jpg`) are
  * written as a flag. gzip then finds what is left (repeated title words, hex digits). For the 35k
  * Myntra catalog this is about a sixth of format 1 (see the sync benchmark), and it decodes with
  * nothing but `DecompressionStream` and `JSON.parse`, in Node and in a worker alike.
@@ -90,6 +91,8 @@ export interface ItemColumns {
    * lack it, and a catalog without groups keeps encoding to the same bytes (the same blob hash).
    */
   variantGroup?: DictColumn;
+  /** Rendition sizes as `"<width>x<height>"`; left out when no item has one, as variantGroup is. */
+  rendition?: DictColumn;
   year: (number | null)[] | null;
   price: (number | null)[] | null;
   description: (string | null)[] | null;
@@ -171,6 +174,7 @@ export function encodeItemColumns(items: readonly CatalogItem[]): ItemColumns {
     season: anyDefined(column('season')) ? dictEncode(column('season')) : null,
     usage: anyDefined(column('usage')) ? dictEncode(column('usage')) : null,
     ...(anyDefined(column('variantGroup')) ? { variantGroup: dictEncode(column('variantGroup')) } : {}),
+    ...(anyDefined(column('rendition')) ? { rendition: dictEncode(items.map((item) => (item.rendition ? `${item.rendition.width}x${item.rendition.height}` : undefined))) } : {}),
     year: optional(column('year')),
     price: optional(column('price')),
     description: optional(column('description')),
@@ -262,6 +266,12 @@ export function decodeItemColumns(value: unknown, where: string): CatalogItem[] 
   const numbers = Object.fromEntries(OPTIONAL_NUMBER.map((name) => [name, read.optional<number>(name, 'number')]));
   const description = read.optional<string>('description', 'string');
   const imageSha256 = read.optional<string>('imageSha256', 'string');
+  const rendition = read.dict('rendition', true)?.map((size, row) => {
+    if (size === undefined) return undefined;
+    const match = /^([1-9]\d{0,4})x([1-9]\d{0,4})$/.exec(size);
+    if (!match) read.fail('rendition', `row ${row}: expected "<width>x<height>", got ${JSON.stringify(size)}`);
+    return { width: Number(match[1]), height: Number(match[2]) };
+  });
 
   let image: (string | undefined)[] | null = null;
   if (columns.image !== null && columns.image !== undefined) {
@@ -327,6 +337,8 @@ export function decodeItemColumns(value: unknown, where: string): CatalogItem[] 
     if (path !== undefined) item.image = path;
     const sha = imageSha256?.[row];
     if (sha !== undefined) item.imageSha256 = sha;
+    const size = rendition?.[row];
+    if (size !== undefined) item.rendition = size;
     items[row] = item;
   }
   return items;

@@ -82,7 +82,7 @@ export interface FashionFit {
   /** Re-ranker training examples and positives. */
   rerankExamples: { examples: number; positives: number };
   /** The held-out check that decides whether the learned re-ranker is used (absent: not trained). */
-  rerankCheck?: { learnedNdcg10: number; hybridNdcg10: number; kept: boolean; objective: 'pointwise' | 'listwise' };
+  rerankCheck?: { learnedNdcg10: number; hybridNdcg10: number; kept: boolean; objective: 'pointwise' | 'listwise'; boughtFirst: boolean };
   /** Attribute one-hot columns of the ridge features. */
   attributeColumns: string[];
   /** Precomputed YᵀY + λI of `hybrid.itemFactors`, for fold-in. */
@@ -265,26 +265,42 @@ export function fitFashion(input: FashionFitInput): FashionFit {
     objective === 'listwise' ? fitListwise(names, data.x, data.y, data.sizes) : fitLogistic(names, data.x, data.y);
   const check = packExamples(checkData);
   const plain = candidateNdcg(check, (row) => row[0]!);
-  // Each objective fits on one half; the better on the other half (NDCG@10 of its candidates) is kept.
-  let best: { objective: 'pointwise' | 'listwise'; ranker: LinearRanker; losses: number[]; ndcg: number } | undefined;
+  // Each objective fits on one half; the better on the other half (NDCG@10 of its candidates) is
+  // kept. With repeats, each also competes with itself plus a bonus that lifts every item bought
+  // before above the rest (what "repurchase first" rules do), in the order its other terms give.
+  type Choice = { objective: 'pointwise' | 'listwise'; boughtFirst: boolean; ranker: LinearRanker; losses: number[]; ndcg: number };
+  let best: Choice | undefined;
   for (const objective of objectives) {
     const fitted = learn(objective, train);
-    const ndcg = candidateNdcg(check, (row) => linearScore(fitted.ranker, row));
-    if (best === undefined || ndcg > best.ndcg) best = { objective, ranker: fitted.ranker, losses: fitted.losses, ndcg };
+    for (const boughtFirst of names.includes('bought') ? [false, true] : [false]) {
+      const ranker = boughtFirst ? withBoughtFirst(fitted.ranker) : fitted.ranker;
+      const ndcg = candidateNdcg(check, (row) => linearScore(ranker, row));
+      if (best === undefined || ndcg > best.ndcg) best = { objective, boughtFirst, ranker, losses: fitted.losses, ndcg };
+    }
   }
-  result.rerankLosses = best!.losses;
-  result.rerankCheck = { learnedNdcg10: best!.ndcg, hybridNdcg10: plain, kept: best!.ndcg > plain, objective: best!.objective };
-  if (best!.ndcg > plain) {
+  const chosen = best!;
+  result.rerankLosses = chosen.losses;
+  result.rerankCheck = { learnedNdcg10: chosen.ndcg, hybridNdcg10: plain, kept: chosen.ndcg > plain, objective: chosen.objective, boughtFirst: chosen.boughtFirst };
+  if (chosen.ndcg > plain) {
     const both = packExamples({ x: [...fitData.x, ...checkData.x], y: [...fitData.y, ...checkData.y], sizes: [...fitData.sizes, ...checkData.sizes] });
     const all = both.y.reduce((s, v) => s + v, 0);
-    result.rerank = all > 0 && all < both.y.length ? learn(best!.objective, both).ranker : best!.ranker;
+    const refit = all > 0 && all < both.y.length ? learn(chosen.objective, both).ranker : chosen.ranker;
+    result.rerank = chosen.boughtFirst ? withBoughtFirst(refit) : refit;
     result.rerankExamples = { examples: both.y.length, positives: all };
   }
   return result;
 }
 
+/** Added to the `bought` weight of a bought-first ranker: larger than any other term's range. */
+const BOUGHT_FIRST_BONUS = 1000;
+
+function withBoughtFirst(ranker: LinearRanker): LinearRanker {
+  const k = ranker.features.indexOf('bought');
+  return { ...ranker, weights: ranker.weights.map((w, n) => (n === k ? w + BOUGHT_FIRST_BONUS : w)) };
+}
+
 /** Features that only a ranker trained with repeat purchases gets. */
-const REPEAT_FEATURES = new Set(['repeat', 'owned']);
+const REPEAT_FEATURES = new Set(['repeat', 'bought']);
 
 interface Examples {
   x: number[];
@@ -347,7 +363,15 @@ export function rerankContext(fit: FashionFit, history: readonly { item: number;
     image: fit.image,
     content: fit.content,
     stats: fit.stats,
-    profile: { history: historyProfile(fit.codes, [...weight.keys()], [...weight.values()]), codes: fit.codes },
+    profile: {
+      history: historyProfile(
+        fit.codes,
+        [...weight.keys()],
+        [...weight.values()],
+        history.filter((h) => h.type === 'purchase').map((h) => h.item),
+      ),
+      codes: fit.codes,
+    },
   };
 }
 

@@ -447,7 +447,7 @@ export class RecommenderEngine {
     const pool = Math.max(this.options.candidates, request.k);
     const mask = this.mask(s, filters, excluded, false);
     const top = await topKExcluding(s.factorsM, x, pool, mask, excluded);
-    const profile = historyProfile(s.codes, h.rows, h.weights);
+    const profile = historyProfile(s.codes, h.rows, h.weights, h.purchased);
     const cand = withHistoryCandidates(s, top, x, profile, mask ? (row) => mask[row] !== 0 : (row) => s.alive[row] !== 0 && !excluded.has(row));
     const ctx: RerankContext = {
       itemFactors: s.itemFactors,

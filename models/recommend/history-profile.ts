@@ -55,10 +55,12 @@ export interface HistoryProfile {
   groupRows: Map<number, number>;
   /** Share (0–1) of the history's total weight per attribute code, per field. */
   fieldShare: Record<ProfileField, Map<number, number>>;
+  /** Rows the shopper bought. */
+  bought: Set<number>;
 }
 
-/** @param rows distinct history rows. @param weights their summed weights (same length). */
-export function historyProfile(codes: ItemCodes, rows: ArrayLike<number>, weights: ArrayLike<number>): HistoryProfile {
+/** @param rows distinct history rows. @param weights their summed weights (same length). @param bought rows with a purchase. */
+export function historyProfile(codes: ItemCodes, rows: ArrayLike<number>, weights: ArrayLike<number>, bought: Iterable<number> = []): HistoryProfile {
   const itemWeight = new Map<number, number>();
   const groupWeight = new Map<number, number>();
   const groupRows = new Map<number, number>();
@@ -83,7 +85,7 @@ export function historyProfile(codes: ItemCodes, rows: ArrayLike<number>, weight
     total += w;
   }
   if (total > 0) for (const f of PROFILE_FIELDS) for (const [c, w] of fieldShare[f]) fieldShare[f].set(c, w / total);
-  return { itemWeight, groupWeight, groupRows, fieldShare };
+  return { itemWeight, groupWeight, groupRows, fieldShare, bought: new Set(bought) };
 }
 
 /** log(1 + the history's weight on this very row). */

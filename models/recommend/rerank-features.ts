@@ -35,8 +35,8 @@ export const RERANK_FEATURES = {
   newness: 'how recently the item first sold, 0–1',
   /** log(1 + the history's weight on this very item): a repeat purchase (history-profile.ts). */
   repeat: "log of the shopper's own weight on the item",
-  /** 1 when the item is in the history at all, however long ago (only with `repeat`). */
-  owned: 'the shopper has the item in their history',
+  /** 1 when the shopper bought the item, however long ago (only with `repeat`). */
+  bought: 'the shopper bought the item before',
   /** log(1 + the history's weight on the item's other variants: the same garment in another colour). */
   variant: "log of the shopper's weight on the item's variant group",
   /** 1 when the history holds another variant of the item's garment, however long ago. */
@@ -156,8 +156,8 @@ export function rerankFeatures(
       case 'repeat':
         out[k] = ctx.profile ? repeatFeature(ctx.profile.history, row) : 0;
         break;
-      case 'owned':
-        out[k] = ctx.profile?.history.itemWeight.has(row) ? 1 : 0;
+      case 'bought':
+        out[k] = ctx.profile?.history.bought.has(row) ? 1 : 0;
         break;
       case 'variant':
         out[k] = ctx.profile ? variantFeature(ctx.profile.history, ctx.profile.codes, row) : 0;
