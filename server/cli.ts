@@ -72,7 +72,10 @@ function printIngest(summary: IngestSummary): void {
   console.log(`Catalog version ${summary.version.version}: ${c.accepted} items accepted, ${c.quarantined} quarantined of ${c.rowsRead} rows read (${reasons(c.byReason)})`);
   if (summary.images) {
     const i = summary.images;
-    console.log(`Images: ${i.processed} processed, ${i.problems} problems, ${i.duplicateGroups} groups of byte-identical photos`);
+    console.log(
+      `Images: ${i.processed} processed, ${i.problems} problems, ${i.duplicateGroups} groups of byte-identical photos; ` +
+        `${i.renditions} with a product-page rendition (${(i.renditionBytes / 1e6).toFixed(1)} MB)`,
+    );
   }
   if (summary.interactions) {
     const i = summary.interactions;
@@ -147,7 +150,7 @@ async function serve(options: ServeOptions): Promise<void> {
   const app = await buildAppServer({
     appDir: options.app,
     logger: { level: options.logLevel },
-    api: { registry, thumbsDir: paths.thumbs, ...(adminToken ? { adminToken } : {}) },
+    api: { registry, thumbsDir: paths.thumbs, photosDir: paths.photos, ...(adminToken ? { adminToken } : {}) },
     experiments: { registry, store: experiments },
   });
   app.addHook('onClose', async () => experiments.close());

@@ -8,6 +8,8 @@ export interface DataPaths {
   registry: string;
   images: string;
   thumbs: string;
+  /** Product-page renditions (`<sha256>.webp`), beside the thumbnails. */
+  photos: string;
   reports: string;
   demoSource: string;
 }
@@ -22,6 +24,7 @@ export function dataPaths(flag?: string): DataPaths {
     registry: join(root, 'registry'),
     images: join(root, 'images'),
     thumbs: join(root, 'images', 'thumbs'),
+    photos: join(root, 'images', 'photos'),
     reports: join(root, 'reports'),
     demoSource: join(root, 'demo-catalog'),
   };

@@ -171,7 +171,7 @@ export interface ShopServer {
 /** Serves the built app and the sync API over the fixture's registry and thumbnails. */
 export async function startShopServer(data: ShopData, port = 0): Promise<ShopServer> {
   const paths = dataPaths(data.dataDir);
-  const server = await buildAppServer({ appDir: APP_DIR, api: { registry: new Registry(paths.registry), thumbsDir: paths.thumbs } });
+  const server = await buildAppServer({ appDir: APP_DIR, api: { registry: new Registry(paths.registry), thumbsDir: paths.thumbs, photosDir: paths.photos } });
   const url = await server.listen({ host: '127.0.0.1', port });
   return { url, close: () => server.close() };
 }

@@ -27,7 +27,12 @@ beforeAll(async () => {
   blob = registry.manifest().models[0]!.files[0]!;
   mkdirSync(join(dir, 'thumbs'));
   writeFileSync(join(dir, 'thumbs', `${'a'.repeat(64)}.webp`), Buffer.from('RIFF....WEBP'));
-  app = await buildAppServer({ appDir: join(dir, 'app'), api: { registry, thumbsDir: join(dir, 'thumbs'), adminToken: TOKEN } });
+  mkdirSync(join(dir, 'photos'));
+  writeFileSync(join(dir, 'photos', `${'b'.repeat(64)}.webp`), Buffer.from(`RIFF....WEBP${'p'.repeat(2000)}`));
+  app = await buildAppServer({
+    appDir: join(dir, 'app'),
+    api: { registry, thumbsDir: join(dir, 'thumbs'), photosDir: join(dir, 'photos'), adminToken: TOKEN },
+  });
 });
 
 afterAll(async () => {
@@ -86,6 +91,37 @@ describe('sync API', () => {
     const res = await app.inject({ url: `/v1/thumbs/${'a'.repeat(64)}.webp` });
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
+  it('serves product-page renditions as thumbnails are served: immutable, ETag, Range, same name checks', async () => {
+    const url = `/v1/photos/${'b'.repeat(64)}.webp`;
+    const full = await app.inject({ url });
+    expect(full.statusCode).toBe(200);
+    expect(full.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(full.headers['content-type']).toBe('image/webp');
+    expect(full.rawPayload.length).toBe(2012);
+    const etag = full.headers.etag as string;
+    expect(etag).toBeTruthy();
+    expect((await app.inject({ url, headers: { 'if-none-match': etag } })).statusCode).toBe(304);
+    const part = await app.inject({ url, headers: { range: 'bytes=0-11' } });
+    expect(part.statusCode).toBe(206);
+    expect(part.headers['content-range']).toBe('bytes 0-11/2012');
+    expect(part.body).toBe('RIFF....WEBP');
+    // The thumbnail route answers the same way.
+    const thumb = await app.inject({ url: `/v1/thumbs/${'a'.repeat(64)}.webp` });
+    expect((await app.inject({ url: `/v1/thumbs/${'a'.repeat(64)}.webp`, headers: { 'if-none-match': thumb.headers.etag as string } })).statusCode).toBe(304);
+    for (const bad of ['/v1/photos/..%2Fsecret.webp', `/v1/photos/${'B'.repeat(64)}.webp`, `/v1/photos/${'b'.repeat(64)}.png`]) {
+      const res = await app.inject({ url: bad });
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json(), bad).toEqual({ error: 'bad_request', message: 'Product photos are named <sha256>.webp' });
+    }
+    // A photo with only a thumbnail (or a data directory from before renditions) is a plain 404.
+    const missing = await app.inject({ url: `/v1/photos/${'a'.repeat(64)}.webp` });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: 'not_found', message: `No product photo ${'a'.repeat(64)}.webp` });
+    const without = await buildAppServer({ appDir: join(dir, 'app'), api: { registry, thumbsDir: join(dir, 'thumbs') } });
+    expect((await without.inject({ url })).statusCode).toBe(404);
+    await without.close();
   });
 
   it('moves an alias only with the bearer token, and validates the body', async () => {

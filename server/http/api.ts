@@ -10,6 +10,8 @@ export interface ApiOptions {
   registry: Registry;
   /** Folder of content-addressed thumbnails (`<sha256>.webp`) written by ingest. */
   thumbsDir?: string;
+  /** Folder of the larger product-page renditions (`<sha256>.webp`) written by ingest, when any. */
+  photosDir?: string;
   /** Bearer token for endpoints that change anything; without one they are disabled. */
   adminToken?: string;
 }
@@ -64,15 +66,8 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
     return reply.type('application/octet-stream').sendFile(basename(path), dirname(path), { cacheControl: false, etag: false, lastModified: false });
   });
 
-  app.get<{ Params: { file: string } }>('/v1/thumbs/:file', async (request, reply) => {
-    const match = /^([0-9a-f]{64})\.(webp|jpg)$/.exec(request.params.file);
-    if (!match) return apiError(reply, 400, 'bad_request', 'Thumbnails are named <sha256>.webp');
-    if (!options.thumbsDir || !existsSync(`${options.thumbsDir}/${request.params.file}`)) {
-      return apiError(reply, 404, 'not_found', `No thumbnail ${request.params.file}`);
-    }
-    reply.header('Cache-Control', IMMUTABLE);
-    return reply.sendFile(request.params.file, options.thumbsDir, { cacheControl: false });
-  });
+  registerPhotoRoute(app, '/v1/thumbs/:file', 'Thumbnails', 'thumbnail', options.thumbsDir);
+  registerPhotoRoute(app, '/v1/photos/:file', 'Product photos', 'product photo', options.photosDir);
 
   app.put<{ Params: { alias: string } }>('/v1/aliases/:alias', { bodyLimit: 4096 }, async (request, reply) => {
     if (!options.adminToken) {
@@ -93,5 +88,20 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
       return apiError(reply, 422, 'unprocessable', error instanceof Error ? error.message : String(error));
     }
     return { alias: request.params.alias, ...body.data, sequence: registry.manifest().sequence };
+  });
+}
+
+/**
+ * One content-addressed photo folder (`<sha256>.webp`, named by the source photo's hash): the
+ * thumbnails and the product-page renditions share this code, so they validate names, cache and
+ * answer Range / ETag requests alike. A data directory ingested before a folder existed answers 404.
+ */
+function registerPhotoRoute(app: FastifyInstance, route: string, plural: string, singular: string, dir: string | undefined): void {
+  app.get<{ Params: { file: string } }>(route, async (request, reply) => {
+    const { file } = request.params;
+    if (!/^[0-9a-f]{64}\.(?:webp|jpg)$/.test(file)) return apiError(reply, 400, 'bad_request', `${plural} are named <sha256>.webp`);
+    if (!dir || !existsSync(`${dir}/${file}`)) return apiError(reply, 404, 'not_found', `No ${singular} ${file}`);
+    reply.header('Cache-Control', IMMUTABLE);
+    return reply.sendFile(file, dir, { cacheControl: false });
   });
 }

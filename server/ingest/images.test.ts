@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { letterboxRgb, MAX_IMAGE_PIXELS, processImages } from './images';
+import { letterboxRgb, MAX_IMAGE_PIXELS, processImages, RENDITION_MAX_SIDE, renditionSize } from './images';
 import type { EncoderInputIndex, ImageResult } from './images';
 
 let dir: string;
@@ -148,6 +148,19 @@ describe('processImages on small fixtures', () => {
     expect(await size('rotated')).toEqual(['webp', 40, 80]);
   });
 
+  it('keeps a rendition only of photos larger than the thumbnail, at their own size up to 512 px', async () => {
+    const byId = Object.fromEntries(result.processed.map((p) => [p.id, p]));
+    // 400×300 is above the 128-px thumbnail and below 512: kept as it is, never enlarged.
+    expect(byId['large']!.rendition).toEqual({ file: `photos/${byId['large']!.sha256}.webp`, width: 400, height: 300 });
+    const m = await sharp(join(out, byId['large']!.rendition!.file)).metadata();
+    expect([m.format, m.width, m.height]).toEqual(['webp', 400, 300]);
+    // The thumbnail already shows these at full size.
+    for (const id of ['red-png', 'blue-jpg', 'green-a', 'clear', 'rotated']) expect(byId[id], id).not.toHaveProperty('rendition');
+    expect(readdirSync(result.photosDir)).toEqual([`${byId['large']!.sha256}.webp`]);
+    expect(result).toMatchObject({ renditionsWritten: 1, renditionsReused: 0 });
+    expect(result.renditionBytes).toBe(statSync(join(out, byId['large']!.rendition!.file)).size);
+  });
+
   it('packs the encoder input: 64×64 RGB rows, letterboxed on white, in the order of its index', () => {
     const { encoderInput } = result;
     expect(encoderInput).toMatchObject({ size: 64, channels: 3, count: result.processed.length });
@@ -181,7 +194,8 @@ describe('processImages on small fixtures', () => {
   });
 
   it('leaves no temporary files behind', () => {
-    expect(readdirSync(out).sort()).toEqual(['encoder-input-64.json', 'encoder-input-64.u8', 'thumbs']);
+    expect(readdirSync(out).sort()).toEqual(['encoder-input-64.json', 'encoder-input-64.u8', 'photos', 'thumbs']);
+    expect(readdirSync(result.photosDir).every((name) => /^[0-9a-f]{64}\.webp$/.test(name))).toBe(true);
   });
 
   it('re-ingests without rewriting thumbnails, giving the same encoder bytes at any concurrency', async () => {
@@ -190,6 +204,8 @@ describe('processImages on small fixtures', () => {
     const before = statSync(thumb).mtimeMs;
     const again = await processImages(items, { catalogDir, outDir: out, concurrency: 1 });
     expect(again.thumbsWritten).toBe(0);
+    expect(again).toMatchObject({ renditionsWritten: 0, renditionsReused: 1, renditionBytes: result.renditionBytes });
+    expect(again.processed.map((p) => p.rendition)).toEqual(result.processed.map((p) => p.rendition));
     expect(again.thumbsReused).toBe(new Set(result.processed.map((p) => p.sha256)).size);
     expect(statSync(thumb).mtimeMs).toBe(before);
     expect(readFileSync(again.encoderInput.file).equals(first)).toBe(true);
@@ -216,6 +232,58 @@ describe('processImages on small fixtures', () => {
     await expect(processImages(items, { catalogDir, outDir: out, encoderSize: 0 })).rejects.toThrow(/encoderSize must be an integer from 8 to 1024/);
     await expect(processImages(items, { catalogDir, outDir: out, concurrency: 1.5 })).rejects.toThrow(/concurrency/);
   });
+});
+
+describe('renditionSize', () => {
+  it('is kept only when the photo is larger than the thumbnail', () => {
+    expect(renditionSize(60, 80)).toBeUndefined();
+    expect(renditionSize(128, 128)).toBeUndefined();
+    expect(renditionSize(85, 128)).toBeUndefined();
+    expect(renditionSize(129, 100)).toEqual({ width: 129, height: 100 });
+    expect(renditionSize(300, 200, 300)).toBeUndefined();
+    expect(renditionSize(2000, 1000, 128, 0)).toBeUndefined();
+  });
+
+  it('never enlarges a photo, and keeps its long side at most 512 px with the aspect ratio', () => {
+    expect(RENDITION_MAX_SIDE).toBe(512);
+    // The H&M sample's photos: shown at their own size.
+    expect(renditionSize(128, 192)).toEqual({ width: 128, height: 192 });
+    expect(renditionSize(512, 300)).toEqual({ width: 512, height: 300 });
+    expect(renditionSize(1800, 2400)).toEqual({ width: 384, height: 512 });
+    expect(renditionSize(2400, 1601)).toEqual({ width: 512, height: 342 });
+    expect(renditionSize(5000, 10)).toEqual({ width: 512, height: 1 });
+    expect(renditionSize(1000, 1000, 128, 300)).toEqual({ width: 300, height: 300 });
+    for (const [w, h] of [[129, 4000], [777, 513], [513, 777], [4096, 4095], [1080, 1920]] as const) {
+      const size = renditionSize(w, h)!;
+      expect(Math.max(size.width, size.height), `${w}×${h}`).toBe(Math.min(512, Math.max(w, h)));
+      expect(size.width, `${w}×${h}`).toBeLessThanOrEqual(w);
+      expect(size.height, `${w}×${h}`).toBeLessThanOrEqual(h);
+      // The short side is the exact scaled length, rounded (at most half a pixel off).
+      const scale = Math.min(1, 512 / Math.max(w, h));
+      expect(Math.abs(size.width - w * scale), `${w}×${h}`).toBeLessThanOrEqual(0.5);
+      expect(Math.abs(size.height - h * scale), `${w}×${h}`).toBeLessThanOrEqual(0.5);
+    }
+  });
+
+  it('is what processImages writes for a large photo, orientation applied, and renditionSize 0 turns it off', async () => {
+    const images = join(dir, 'big-catalog', 'images');
+    mkdirSync(images, { recursive: true });
+    // Stored 1200×900 with EXIF orientation 6: displayed 900×1200, so the rendition is 384×512.
+    await solid(1200, 900, { r: 30, g: 60, b: 90 }).jpeg().withMetadata({ orientation: 6 }).toFile(join(images, 'big.jpg'));
+    const big = [{ id: 'big', image: 'images/big.jpg' }];
+    const outDir = join(dir, 'out-big');
+    const result = await processImages(big, { catalogDir: join(dir, 'big-catalog'), outDir });
+    const p = result.processed[0]!;
+    expect(p).toMatchObject({ width: 900, height: 1200, rendition: { width: 384, height: 512 } });
+    const m = await sharp(join(outDir, p.rendition!.file)).metadata();
+    expect([m.format, m.width, m.height]).toEqual(['webp', 384, 512]);
+    const t = await sharp(join(outDir, p.thumb)).metadata();
+    expect([t.width, t.height]).toEqual([96, 128]);
+    const none = await processImages(big, { catalogDir: join(dir, 'big-catalog'), outDir: join(dir, 'out-none'), renditionSize: 0 });
+    expect(none.processed[0]).not.toHaveProperty('rendition');
+    expect(readdirSync(none.photosDir)).toEqual([]);
+    await expect(processImages(big, { catalogDir: join(dir, 'big-catalog'), outDir, renditionSize: 100 })).rejects.toThrow(/renditionSize must be an integer from 129/);
+  }, 60_000);
 });
 
 describe('letterboxRgb', () => {

@@ -5,18 +5,22 @@
  *   after row, no header), the photo letterboxed onto white so garments keep their proportions,
  *   with `encoder-input-<S>.json` naming the item id and photo hash of every row in order;
  * - a WebP thumbnail `thumbs/<sha256>.webp`, content-addressed, so byte-identical photos share
- *   one file and a re-ingest writes only the photos it has not seen.
+ *   one file and a re-ingest writes only the photos it has not seen;
+ * - when the photo is larger than the thumbnail, a WebP rendition `photos/<sha256>.webp` up to
+ *   {@link RENDITION_MAX_SIDE} px on its long side (never enlarged) for the product page, where a
+ *   thumbnail stretched to the photo's width would be blurred. Named and reused like thumbnails.
  *
  * One packed file because the trainer reads the whole set (or any batch of rows) with a single
  * read and hands the bytes to TF.js as they are: no per-item open, no PNG decode per epoch.
- * Both outputs come from one decode of the photo, with EXIF orientation applied and any
- * transparency flattened onto white.
+ * The thumbnail and the encoder row come from one decode of the photo, with EXIF orientation applied
+ * and any transparency flattened onto white; the rendition from a decode of its own (at its larger
+ * size), so the encoder input and thumbnails keep the bytes they had before renditions existed.
  *
  * A photo that is missing or broken does not stop the run: it comes back as an {@link ImageProblem}
  * and the caller keeps the item (a product without a photo is still a product).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
@@ -30,6 +34,8 @@ export const MIN_IMAGE_SIDE = 16;
 export const MAX_IMAGE_PIXELS = 50_000_000;
 /** Files above this many bytes are rejected as `image_too_large` before they are read. */
 export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
+/** Longest side of a product-page rendition in pixels unless told otherwise (see {@link ImageOptions.renditionSize}). */
+export const RENDITION_MAX_SIDE = 512;
 /** Photos in flight at once unless told otherwise (see {@link ImageOptions.concurrency}). */
 export const DEFAULT_IMAGE_CONCURRENCY = 8;
 
@@ -74,6 +80,16 @@ export interface ProcessedImage {
   thumb: string;
   /** Row of this item in the packed encoder input. */
   row: number;
+  /** The larger rendition, when the photo is larger than its thumbnail (see {@link renditionSize}). */
+  rendition?: Rendition;
+}
+
+/** A product-page rendition of a photo, as written (or found) under `outDir`. */
+export interface Rendition {
+  /** Path relative to `outDir`: `photos/<sha256>.webp`. */
+  file: string;
+  width: number;
+  height: number;
 }
 
 export interface DuplicateGroup {
@@ -123,6 +139,12 @@ export interface ImageResult {
   /** Thumbnails written by this run, and those already there from an earlier one (not rewritten). */
   thumbsWritten: number;
   thumbsReused: number;
+  /** `outDir/photos`. */
+  photosDir: string;
+  /** Renditions written by this run, those already there (not rewritten), and their bytes on disk. */
+  renditionsWritten: number;
+  renditionsReused: number;
+  renditionBytes: number;
 }
 
 export interface ImageOptions {
@@ -139,6 +161,12 @@ export interface ImageOptions {
    */
   thumbSize?: number;
   /**
+   * Longest side of a product-page rendition in pixels (default {@link RENDITION_MAX_SIDE}; 0 for
+   * none). The product photo is shown up to 28rem (448 CSS px) wide, so 512 is sharp there at 1×
+   * and still a modest download on a phone; only photos larger than the thumbnail get one.
+   */
+  renditionSize?: number;
+  /**
    * Photos in flight at once (default 8). sharp and file reads run on libuv's four threads while
    * hashing and letterboxing run on the main one; 8 keeps all of them fed. On a shared 2-core
    * machine the full Myntra catalog took 55–78 s at 8 or 16, 72–83 s at 4 and 81 s at 2.
@@ -150,11 +178,12 @@ export interface ImageOptions {
 
 const WHITE = { r: 255, g: 255, b: 255 } as const;
 const THUMB_QUALITY = 80;
+const RENDITION_QUALITY = 82;
 const EMPTY = new Uint8Array(0);
 const MAX_PENDING_WRITES = 256;
 
 type Outcome =
-  | { ok: true; sha256: string; width: number; height: number; format: ImageFormat; row: Uint8Array }
+  | { ok: true; sha256: string; width: number; height: number; format: ImageFormat; row: Uint8Array; rendition?: Rendition }
   | { ok: false; problem: ImageProblem };
 
 class PhotoProblem extends Error {
@@ -164,6 +193,28 @@ class PhotoProblem extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The size of the rendition kept for a photo shown `width`×`height` (orientation applied), or
+ * undefined when the thumbnail already shows it at full size (its long side is at most
+ * `thumbSize`). The long side becomes at most `maxSide`, the aspect ratio is kept (each side
+ * rounded, at least 1 px), and a photo is never enlarged.
+ */
+export function renditionSize(
+  width: number,
+  height: number,
+  thumbSize = 128,
+  maxSide = RENDITION_MAX_SIDE,
+): { width: number; height: number } | undefined {
+  const long = Math.max(width, height);
+  if (maxSide <= 0 || long <= thumbSize) return undefined;
+  if (long <= maxSide) return { width, height };
+  const scale = maxSide / long;
+  // The long side is set exactly, so rounding never pushes it past maxSide.
+  return width >= height
+    ? { width: maxSide, height: Math.max(1, Math.round(height * scale)) }
+    : { width: Math.max(1, Math.round(width * scale)), height: maxSide };
 }
 
 function positiveInteger(name: string, value: number, min: number, max: number): number {
@@ -187,10 +238,14 @@ export async function processImages(
   const size = positiveInteger('encoderSize', options.encoderSize ?? 64, 8, 1024);
   const thumbSize = positiveInteger('thumbSize', options.thumbSize ?? 128, MIN_IMAGE_SIDE, 4096);
   const concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULT_IMAGE_CONCURRENCY, 1, 64);
+  const maxRendition = options.renditionSize ?? RENDITION_MAX_SIDE;
+  if (maxRendition !== 0) positiveInteger('renditionSize', maxRendition, thumbSize + 1, 4096);
   const catalogDir = resolve(options.catalogDir);
   const outDir = resolve(options.outDir);
   const thumbsDir = join(outDir, 'thumbs');
+  const photosDir = join(outDir, 'photos');
   await mkdir(thumbsDir, { recursive: true });
+  await mkdir(photosDir, { recursive: true });
 
   const work = items.filter((item): item is { id: string; image: string } => typeof item.image === 'string' && item.image !== '');
   const total = work.length;
@@ -201,6 +256,12 @@ export async function processImages(
   const claimed = new Set<string>();
   let thumbsWritten = 0;
   let thumbsReused = 0;
+  const existingRenditions = new Set((await readdir(photosDir)).filter((name) => name.endsWith('.webp')).map((name) => name.slice(0, -5)));
+  // One promise per photo hash: items sharing a photo wait for the first one's rendition.
+  const renditions = new Map<string, Promise<Rendition | undefined>>();
+  let renditionsWritten = 0;
+  let renditionsReused = 0;
+  let renditionBytes = 0;
 
   const rowBytes = size * size * 3;
   const encoderFile = join(outDir, `encoder-input-${size}.u8`);
@@ -263,6 +324,51 @@ export async function processImages(
     thumbsWritten++;
   };
 
+  const makeRendition = async (sha256: string, bytes: Buffer, decoded: Decoded): Promise<Rendition | undefined> => {
+    const dims = renditionSize(decoded.width, decoded.height, thumbSize, maxRendition);
+    if (!dims) return undefined;
+    const name = `photos/${sha256}.webp`;
+    const target = join(outDir, name);
+    if (existingRenditions.has(sha256)) {
+      // What is on disk is the truth (it may predate a change of renditionSize).
+      const found = await sharp(target)
+        .metadata()
+        .catch(() => undefined);
+      if (found?.width && found.height) {
+        renditionsReused++;
+        renditionBytes += found.size ?? (await stat(target)).size;
+        return { file: name, width: found.width, height: found.height };
+      }
+    }
+    let pipeline = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).autoOrient();
+    // Exact dimensions (a sub-pixel stretch at most), so the catalog's size is the file's.
+    if (dims.width !== decoded.width || dims.height !== decoded.height) pipeline = pipeline.resize(dims.width, dims.height, { fit: 'fill' });
+    if (decoded.hasAlpha) pipeline = pipeline.flatten({ background: WHITE });
+    if (decoded.convertToSrgb) pipeline = pipeline.toColourspace('srgb');
+    let webp: Buffer;
+    try {
+      webp = await pipeline.removeAlpha().webp({ quality: RENDITION_QUALITY }).toBuffer();
+    } catch {
+      // The thumbnail was made from this photo already: the product page shows that instead.
+      return undefined;
+    }
+    const temporary = `${target}.${process.pid}.tmp`;
+    await writeFile(temporary, webp);
+    await rename(temporary, target);
+    renditionsWritten++;
+    renditionBytes += webp.length;
+    return { file: name, width: dims.width, height: dims.height };
+  };
+
+  const rendition = (sha256: string, bytes: Buffer, decoded: Decoded): Promise<Rendition | undefined> => {
+    let pending = renditions.get(sha256);
+    if (!pending) {
+      pending = makeRendition(sha256, bytes, decoded);
+      renditions.set(sha256, pending);
+    }
+    return pending;
+  };
+
   const one = async (index: number): Promise<void> => {
     const item = work[index] as { id: string; image: string };
     const file = resolve(catalogDir, item.image);
@@ -276,8 +382,9 @@ export async function processImages(
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const decoded = await decodePhoto(bytes, file, Math.max(thumbSize, size));
       await writeThumb(sha256, decoded.rgb, decoded.rgbWidth, decoded.rgbHeight);
+      const kept = await rendition(sha256, bytes, decoded);
       const row = letterboxRgb(decoded.rgb, decoded.rgbWidth, decoded.rgbHeight, size);
-      outcome = { ok: true, sha256, width: decoded.width, height: decoded.height, format: decoded.format, row };
+      outcome = { ok: true, sha256, width: decoded.width, height: decoded.height, format: decoded.format, row, ...(kept ? { rendition: kept } : {}) };
     } catch (error) {
       if (!(error instanceof PhotoProblem)) throw error;
       const raw = `${item.id},${item.image}`.slice(0, 500);
@@ -333,8 +440,8 @@ export async function processImages(
       return;
     }
     const id = (work[i] as { id: string }).id;
-    const { sha256, width, height, format } = outcome;
-    processed.push({ id, sha256, width, height, format, thumb: `thumbs/${sha256}.webp`, row: rowOf[i] as number });
+    const { sha256, width, height, format, rendition: kept } = outcome;
+    processed.push({ id, sha256, width, height, format, thumb: `thumbs/${sha256}.webp`, row: rowOf[i] as number, ...(kept ? { rendition: kept } : {}) });
     const group = bySha.get(sha256);
     if (group) group.push(id);
     else bySha.set(sha256, [id]);
@@ -351,6 +458,10 @@ export async function processImages(
     thumbsDir,
     thumbsWritten,
     thumbsReused,
+    photosDir,
+    renditionsWritten,
+    renditionsReused,
+    renditionBytes,
   };
 }
 
@@ -389,6 +500,9 @@ interface Decoded {
   rgb: Buffer;
   rgbWidth: number;
   rgbHeight: number;
+  /** How the decode treated the photo, so the rendition is made the same way. */
+  hasAlpha: boolean;
+  convertToSrgb: boolean;
 }
 
 /** Header check (format, size), then one decode to RGB that both outputs are made from. */
@@ -414,11 +528,21 @@ async function decodePhoto(bytes: Buffer, file: string, maxSide: number): Promis
     let pipeline = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).autoOrient();
     // Large photos are shrunk while decoding (JPEG shrink-on-load); both outputs need no more.
     if (width > maxSide || height > maxSide) pipeline = pipeline.resize(maxSide, maxSide, { fit: 'inside' });
+    const convertToSrgb = metadata.space !== 'srgb' || metadata.channels < 3;
     if (metadata.hasAlpha) pipeline = pipeline.flatten({ background: WHITE });
-    if (metadata.space !== 'srgb' || metadata.channels < 3) pipeline = pipeline.toColourspace('srgb');
+    if (convertToSrgb) pipeline = pipeline.toColourspace('srgb');
     const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, not 3`);
-    return { format: format as ImageFormat, width, height, rgb: data, rgbWidth: info.width, rgbHeight: info.height };
+    return {
+      format: format as ImageFormat,
+      width,
+      height,
+      rgb: data,
+      rgbWidth: info.width,
+      rgbHeight: info.height,
+      hasAlpha: metadata.hasAlpha,
+      convertToSrgb,
+    };
   } catch (error) {
     throw new PhotoProblem('unreadable_image', `${file}: cannot be decoded (${errorMessage(error)})`);
   }

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeCatalogBlob } from '../../models/catalog/snapshot-codec';
+import { decodeCatalogBlob, encodeSnapshotPayload } from '../../models/catalog/snapshot-codec';
 import { Registry } from '../registry/registry';
 import { FeatureStore } from '../store/feature-store';
 import { loadMapping } from './generic-catalog';
@@ -216,6 +217,21 @@ describe.skipIf(!hasHm)(`ingest of the H&M sample export with the example mappin
     const decoded = await decodeCatalogBlob(new Uint8Array(registry.blobs.read(entry.snapshot.sha256)), entry.snapshot.sha256);
     expect(decoded.kind).toBe('snapshot');
     if (decoded.kind === 'snapshot') expect(decoded.items).toEqual(items);
+
+    // Every photo is 128×192, above the 128-px thumbnail: each keeps a rendition at its own size.
+    expect(items.every((i) => i.rendition?.width === 128 && i.rendition.height === 192)).toBe(true);
+    const renditions = readdirSync(join(dir, 'images', 'photos'));
+    expect(renditions.length).toBe(new Set(items.map((i) => i.imageSha256)).size);
+    expect(summary.images).toMatchObject({ renditions: 15_885 });
+    // What the rendition column adds to the synced snapshot (one small dictionary code per item).
+    const without = items.map(({ rendition: _, ...rest }) => rest);
+    const plain = gzipSync(encodeSnapshotPayload({ version: 1, contentHash: 'h', items: without }), { level: 9 }).length;
+    const withSizes = gzipSync(encodeSnapshotPayload({ version: 1, contentHash: 'h', items }), { level: 9 }).length;
+    expect(withSizes - plain).toBeLessThan(2_000);
+    console.log(
+      `H&M sample: ${renditions.length} renditions, ${(summary.images!.renditionBytes / 1e6).toFixed(1)} MB; ` +
+        `snapshot ${(entry.snapshot.size / 1e6).toFixed(2)} MB, ${withSizes - plain} bytes of it for the rendition sizes`,
+    );
     store.close();
   }, 600_000);
 });

@@ -34,7 +34,15 @@ export interface ProgressReporter {
 export interface IngestSummary {
   version: CatalogVersionInfo;
   catalog: { file: string; rowsRead: number; accepted: number; quarantined: number; byReason: Record<string, number> };
-  images?: { processed: number; problems: number; duplicateGroups: number; encoderInput: string };
+  images?: {
+    processed: number;
+    problems: number;
+    duplicateGroups: number;
+    /** Items with a product-page rendition, and the bytes of the distinct renditions on disk. */
+    renditions: number;
+    renditionBytes: number;
+    encoderInput: string;
+  };
   interactions?: {
     file: string;
     rowsRead: number;
@@ -106,10 +114,12 @@ export async function ingestCatalog(options: IngestCatalogOptions): Promise<Inge
       onProgress: (done) => bar.update(done),
     });
     bar.stop();
-    const shaById = new Map(result.processed.map((p) => [p.id, p.sha256]));
+    const byId = new Map(result.processed.map((p) => [p.id, p]));
     for (const item of catalog.accepted) {
-      const sha = shaById.get(item.id);
-      if (sha) item.imageSha256 = sha;
+      const processed = byId.get(item.id);
+      if (!processed) continue;
+      item.imageSha256 = processed.sha256;
+      if (processed.rendition) item.rendition = { width: processed.rendition.width, height: processed.rendition.height };
     }
     imageProblems = result.problems;
     duplicateGroups = result.duplicateGroups;
@@ -117,6 +127,8 @@ export async function ingestCatalog(options: IngestCatalogOptions): Promise<Inge
       processed: result.processed.length,
       problems: result.problems.length,
       duplicateGroups: result.duplicateGroups.length,
+      renditions: result.processed.filter((p) => p.rendition).length,
+      renditionBytes: result.renditionBytes,
       encoderInput: relative(options.dataDir, result.encoderInput.file),
     };
   }
