@@ -50,6 +50,8 @@ export interface FashionFitOptions extends HybridOptions {
    * default both are fitted and the one that orders the check shoppers' candidates better is kept.
    */
   rerankLoss?: 'pointwise' | 'listwise';
+  /** With repeats: force (true) or forbid (false) the bought-first variant; by default the held-out shoppers decide. */
+  rerankBoughtFirst?: boolean;
   /**
    * Items the shopper already has stay candidates and may be positives (a real shop's repeat
    * purchases), and the re-ranker gets the `repeat` feature; default false (the simulated
@@ -272,7 +274,8 @@ export function fitFashion(input: FashionFitInput): FashionFit {
   let best: Choice | undefined;
   for (const objective of objectives) {
     const fitted = learn(objective, train);
-    for (const boughtFirst of names.includes('bought') ? [false, true] : [false]) {
+    const variants = !names.includes('bought') ? [false] : o.rerankBoughtFirst === undefined ? [false, true] : [o.rerankBoughtFirst];
+    for (const boughtFirst of variants) {
       const ranker = boughtFirst ? withBoughtFirst(fitted.ranker) : fitted.ranker;
       const ndcg = candidateNdcg(check, (row) => linearScore(ranker, row));
       if (best === undefined || ndcg > best.ndcg) best = { objective, boughtFirst, ranker, losses: fitted.losses, ndcg };
