@@ -5,6 +5,8 @@ import { VitePWA } from 'vite-plugin-pwa';
 export const THEME_COLOUR = '#1f2a44';
 /** Cache Storage name of the thumbnails the service worker keeps (see runtimeCaching below). */
 export const THUMBS_CACHE = 'fashionml-thumbs';
+/** Cache Storage name of the product-page renditions (`/v1/photos/`), kept like the thumbnails. */
+export const PHOTOS_CACHE = 'fashionml-photos';
 
 export default defineConfig({
   plugins: [
@@ -50,6 +52,17 @@ export default defineConfig({
             options: {
               cacheName: THUMBS_CACHE,
               expiration: { maxEntries: 4000, maxAgeSeconds: 90 * 24 * 60 * 60, purgeOnQuotaError: true },
+              cacheableResponse: { statuses: [200] },
+            },
+          },
+          // The product page's larger renditions: content-addressed the same way, a few times a
+          // thumbnail's size, and only for the products opened, so fewer are kept.
+          {
+            urlPattern: /\/v1\/photos\/[0-9a-f]{64}\.(?:webp|jpg)$/,
+            handler: 'CacheFirst',
+            options: {
+              cacheName: PHOTOS_CACHE,
+              expiration: { maxEntries: 600, maxAgeSeconds: 90 * 24 * 60 * 60, purgeOnQuotaError: true },
               cacheableResponse: { statuses: [200] },
             },
           },

@@ -35,6 +35,12 @@ export async function addToCart(itemId: string): Promise<void> {
   void feed.refresh();
 }
 
+/** One fewer of a cart line (never below one: Remove takes the line out). No event: a change of mind is not a signal. */
+export async function fewerInCart(itemId: string): Promise<void> {
+  const quantity = cart.quantity(itemId);
+  if (quantity > 1) await cart.setQuantity(itemId, quantity - 1);
+}
+
 export async function removeFromCart(itemId: string): Promise<void> {
   await cart.remove(itemId);
   void feed.refresh();

@@ -38,11 +38,35 @@ export function thumbnailUrl(item: Pick<CatalogItem, 'imageSha256'>): string | u
   return item.imageSha256 ? `/v1/thumbs/${item.imageSha256}.webp` : undefined;
 }
 
+/**
+ * URL of the item's larger product-page rendition, when ingest kept one (photos larger than the
+ * thumbnail); the page falls back to the thumbnail otherwise.
+ */
+export function renditionUrl(item: Pick<CatalogItem, 'imageSha256' | 'rendition'>): string | undefined {
+  return item.imageSha256 && item.rendition ? `/v1/photos/${item.imageSha256}.webp` : undefined;
+}
+
+/** Items by variant group (an index over one catalog version, in catalog order). */
+export function groupVariants(items: readonly CatalogItem[]): Map<string, CatalogItem[]> {
+  // A plain index rebuilt with each catalog, not state.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  const groups = new Map<string, CatalogItem[]>();
+  for (const item of items) {
+    if (item.variantGroup === undefined) continue;
+    const group = groups.get(item.variantGroup);
+    if (group) group.push(item);
+    else groups.set(item.variantGroup, [item]);
+  }
+  return groups;
+}
+
 /** The synced catalog as the screens read it (the worker holds its own copy for ranking). */
 class CatalogState {
   items = $state.raw<CatalogItem[]>([]);
   version = $state<number | undefined>(undefined);
   private index = new Map<string, CatalogItem>();
+  /** Built on first use: most visits never open a product with variants. */
+  private variants: Map<string, CatalogItem[]> | undefined;
 
   get loaded(): boolean {
     return this.version !== undefined;
@@ -51,6 +75,7 @@ class CatalogState {
   set(version: number, items: CatalogItem[]): void {
     if (this.version === version && this.items === items) return;
     this.index = new Map(items.map((item) => [item.id, item]));
+    this.variants = undefined;
     this.items = items;
     this.version = version;
   }
@@ -61,6 +86,14 @@ class CatalogState {
     return this.index.get(id);
   }
 
+  /** The other items of the item's variant group (its other colours), in catalog order; [] without a group. */
+  siblings(item: CatalogItem): CatalogItem[] {
+    void this.items;
+    if (item.variantGroup === undefined) return [];
+    this.variants ??= groupVariants(this.items);
+    return (this.variants.get(item.variantGroup) ?? []).filter((other) => other.id !== item.id);
+  }
+
   /** Known items among `ids`, in order (ids no longer in the catalog are skipped). */
   pick(ids: readonly string[]): CatalogItem[] {
     return ids.map((id) => this.get(id)).filter((item): item is CatalogItem => item !== undefined);
@@ -68,6 +101,7 @@ class CatalogState {
 
   reset(): void {
     this.index = new Map();
+    this.variants = undefined;
     this.items = [];
     this.version = undefined;
   }
