@@ -10,6 +10,7 @@
  *
  *   npm run bench:real-shop
  *   options: --windows 3  --days 28  --data DIR (default ../shared/data/hm-sample)
+ *            --skip N (leave out the last N windows: `--skip 3` scores the tuning windows before them)
  *            --catalog-mapping FILE --interactions-mapping FILE (default examples/hm-sample/*.json)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const catalogMapping = resolve(arg('--catalog-mapping', 'examples/hm-sample/cata
 const interactionsMapping = resolve(arg('--interactions-mapping', 'examples/hm-sample/interactions-mapping.json'));
 const windows = Number(arg('--windows', '3'));
 const days = Number(arg('--days', '28'));
+const skip = Number(arg('--skip', '0'));
 
 const LABELS: Record<RealShopModel, string> = {
   served: 'FashionML (served pack, device engine)',
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
   const latest = events.reduce((t, e) => Math.max(t, e.timestamp), -Infinity);
   // Windows end at the day after the last event, as the export's own last day closes.
   const end = Math.floor(latest / DAY_MS) * DAY_MS + DAY_MS;
-  const cuts = Array.from({ length: windows }, (_, w) => end - (windows - w) * days * DAY_MS);
+  const cuts = Array.from({ length: windows }, (_, w) => end - (windows + skip - w) * days * DAY_MS);
   console.log(`${items.length} articles, ${events.length} purchases, ${new Set(events.map((e) => e.userId)).size} customers; ${windows} windows of ${days} days ending ${new Date(end).toISOString().slice(0, 10)}`);
 
   const results: (Omit<RealShopEvalResult, 'fit' | 'served'> & { seconds: number })[] = [];
@@ -128,6 +130,7 @@ async function main(): Promise<void> {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     backend: 'js (plain-JS scorer, the device engine in Node)',
     data: { dir: dataDir, articles: items.length, purchases: events.length, loadSeconds },
+    windowsSkipped: skip,
     windows: results,
     summary,
     lift: { map12: liftMap, recall12: liftRecall },
