@@ -126,12 +126,9 @@ export function rerankFeatures(
   names: readonly string[],
   out: Float32Array = new Float32Array(names.length),
 ): Float32Array {
-  const statIndex = (column: string) => {
-    const c = ctx.stats.columns.indexOf(column);
-    if (c < 0) throw new Error(`rerank feature "${column}": itemStats has no column "${column}" (it has ${ctx.stats.columns.join(', ')})`);
-    return ctx.stats.values[row * ctx.stats.columns.length + c]!;
-  };
-  names.forEach((name, k) => {
+  // A plain loop and a module-level helper: this runs for every candidate of every request.
+  for (let k = 0; k < names.length; k++) {
+    const name = names[k]!;
     switch (name as RerankFeature) {
       case 'hybridScore': {
         const f = ctx.factors;
@@ -151,7 +148,7 @@ export function rerankFeatures(
       case 'freshness':
       case 'recentSales':
       case 'newness':
-        out[k] = statIndex(name);
+        out[k] = statValue(ctx, row, name);
         break;
       case 'repeat':
         out[k] = ctx.profile ? repeatFeature(ctx.profile.history, row) : 0;
@@ -175,11 +172,17 @@ export function rerankFeatures(
       case 'typeTrending':
       case 'subCategoryTrending':
       case 'genderTrending':
-        out[k] = ctx.profile ? shareFeature(ctx.profile.history, ctx.profile.codes, TRENDING_FIELD[name as keyof typeof TRENDING_FIELD], row) * statIndex('recentSales') : 0;
+        out[k] = ctx.profile ? shareFeature(ctx.profile.history, ctx.profile.codes, TRENDING_FIELD[name as keyof typeof TRENDING_FIELD], row) * statValue(ctx, row, 'recentSales') : 0;
         break;
       default:
         throw new Error(`unknown rerank feature "${name}" (known: ${RERANK_FEATURE_NAMES.join(', ')})`);
     }
-  });
+  }
   return out;
+}
+
+function statValue(ctx: RerankContext, row: number, column: string): number {
+  const c = ctx.stats.columns.indexOf(column);
+  if (c < 0) throw new Error(`rerank feature "${column}": itemStats has no column "${column}" (it has ${ctx.stats.columns.join(', ')})`);
+  return ctx.stats.values[row * ctx.stats.columns.length + c]!;
 }

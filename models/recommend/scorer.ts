@@ -118,10 +118,14 @@ export function dotRow(values: Float32Array, f: number, row: number, x: ArrayLik
 
 /** Top k of y_i·x, scored and selected in one pass (models/top-k-heap.ts). */
 function heapTopK(values: Float32Array, rows: number, f: number, x: Float32Array, k: number, allowed?: Uint8Array): TopK {
-  const heap = topKHeap(Math.min(k, rows));
+  const cap = Math.min(k, rows);
+  const heap = topKHeap(cap);
   for (let i = 0; i < rows; i++) {
     if (allowed !== undefined && allowed[i] === 0) continue;
-    offer(heap, Math.fround(dotRow(values, f, i, x)), i);
+    const s = Math.fround(dotRow(values, f, i, x));
+    // Most rows lose to the worst kept score once the heap is full: skip the call (ties still go to offer).
+    if (heap.size === cap && s < heap.scores[0]!) continue;
+    offer(heap, s, i);
   }
   return drain(heap);
 }
